@@ -1,0 +1,52 @@
+"""The transcript record: what every annotation reader yields and the corpus stores."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class TranscriptRecord:
+    """One mature transcript, 5'->3' in transcript orientation.
+
+    Attributes:
+        transcript_id: Transcript id as in the source (e.g. ``ENST00000421620``, ``PB.3796.2``).
+        gene_id: Gene id, version stripped (e.g. ``ENSG00000236875``).
+        gene_name: Gene symbol where known, else ``""``.
+        species: Species name in lowercase binomial form with an underscore (``homo_sapiens``).
+        sequence: Mature transcript sequence (upper or lower case, DNA or RNA alphabet).
+        exon_ends: 0-based exclusive exon ends in transcript coordinates; the last equals
+            ``len(sequence)``.
+        cds_start: 0-based start of the CDS in transcript coordinates, or -1 if non-coding.
+        cds_end: 0-based exclusive end of the CDS (stop codon included), or -1 if non-coding.
+        biotype: Transcript biotype (``protein_coding``, ``lncRNA``, ...) or ``""``.
+        flags: Free-form quality flags, e.g. ``cds_start_NF``, ``cds_end_NF``.
+    """
+
+    transcript_id: str
+    gene_id: str
+    gene_name: str
+    species: str
+    sequence: str
+    exon_ends: list[int]
+    cds_start: int = -1
+    cds_end: int = -1
+    biotype: str = ""
+    flags: list[str] = field(default_factory=list)
+
+    @property
+    def cds(self) -> tuple[int, int] | None:
+        """The CDS as the tokenizer takes it, or ``None`` for a non-coding transcript."""
+        return None if self.cds_start < 0 else (self.cds_start, self.cds_end)
+
+    @property
+    def is_coding(self) -> bool:
+        return self.cds_start >= 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> TranscriptRecord:
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__ if name in row})

@@ -1,0 +1,608 @@
+"""IsoCLR models: the dilated residual CNN encoder, a downstream head and the contrastive model.
+
+Remote code: copied next to the weights by ``save_pretrained``; imports only torch, transformers and
+the sibling files ``configuration_isoclr.py`` and ``loss_isoclr.py``.
+
+Inside the CNN, activations are channels-first ``(batch, channels, length)``; everything returned to
+the user is channels-last ``(batch, length, channels)`` like other Hugging Face models.
+
+Padding invariance: every layer's output is multiplied by the valid-position mask of its resolution,
+batch norm statistics in training count valid positions only, and pooling averages valid positions
+only. In eval mode a transcript's embedding is therefore the same alone or in any batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from transformers import PreTrainedModel
+from transformers.utils import ModelOutput
+
+from .configuration_isoclr import IsoCLRConfig
+from .loss_isoclr import DecoupledContrastiveLoss
+
+try:  # transformers >= 5: init functions that skip weights already loaded from a checkpoint
+    from transformers import initialization as init
+except ImportError:  # pragma: no cover - older transformers never re-initialise loaded weights
+    from torch.nn import init  # type: ignore[no-redef]
+
+# Token id -> bases it stands for, in channel order A, C, G, T (see tokenization_isoclr.VOCABULARY).
+_TOKEN_BASES = ("", "A", "C", "G", "T", "ACGT", "AG", "CT", "CG", "AT", "GT", "AC", "CGT", "AGT", "ACT", "ACG")
+
+
+def base_track_table(config: IsoCLRConfig, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    """Values of the four base channels for each token id. Shape: (vocabulary, 4).
+
+    Padding (id 0) is all zero. ACGT are one-hot. With ``unknown_base_encoding="uniform"`` every other
+    code is ``unknown_base_value`` in all four channels (IsoCLR's 0.25); with ``"iupac"`` an
+    ambiguity code spreads 1 evenly over the bases it stands for, and N keeps ``unknown_base_value``.
+    """
+    table = torch.zeros(len(_TOKEN_BASES), 4, dtype=torch.float32)
+    for token_id, bases in enumerate(_TOKEN_BASES):
+        if len(bases) == 1:
+            table[token_id, "ACGT".index(bases)] = 1.0
+        elif len(bases) == 4 or (bases and config.unknown_base_encoding == "uniform"):
+            table[token_id] = config.unknown_base_value
+        elif bases:
+            for base in bases:
+                table[token_id, "ACGT".index(base)] = 1.0 / len(bases)
+    return table.to(device=device, dtype=dtype)
+
+
+def random_position_mask(attention_mask: torch.Tensor, fraction: float) -> torch.Tensor:
+    """Choose ``round(fraction * length)`` valid positions of each sequence uniformly at random.
+
+    Args:
+        attention_mask: 1 at valid positions. Shape: (batch, length).
+        fraction: Fraction of each sequence's valid positions to choose.
+
+    Returns:
+        Boolean mask of the chosen positions. Shape: (batch, length).
+    """
+    valid = attention_mask.bool()
+    counts = torch.round(valid.sum(1).float() * fraction).long()  # (B,)
+    scores = torch.rand(valid.shape, device=valid.device).masked_fill(~valid, 2.0)  # padding ranks last
+    ranks = scores.argsort(dim=1).argsort(dim=1)  # (B, L) rank of each position
+    return ranks < counts[:, None]
+
+
+class IsoCLRTrackEmbedding(nn.Module):
+    """Token ids and annotation tracks -> the float input tracks (no parameters).
+
+    Shape: ids and tracks (batch, length) -> (batch, n_tracks, length).
+    """
+
+    def __init__(self, config: IsoCLRConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        cds_track: torch.Tensor | None,
+        splice_track: torch.Tensor | None,
+        attention_mask: torch.Tensor,
+        masked_positions: torch.Tensor | None,
+        dtype: torch.dtype,
+    ) -> torch.Tensor:
+        table = base_track_table(self.config, input_ids.device, dtype)
+        tracks = table[input_ids.long()]  # (B, L, 4)
+        if self.config.n_tracks == 6:
+            zeros = torch.zeros_like(input_ids, dtype=dtype)
+            cds = zeros if cds_track is None else cds_track.to(dtype)
+            splice = zeros if splice_track is None else splice_track.to(dtype)
+            tracks = torch.cat([tracks, cds[..., None], splice[..., None]], dim=-1)  # (B, L, 6)
+        return _finish_tracks(tracks, attention_mask, masked_positions, self.config.mask_value)
+
+
+def _finish_tracks(
+    tracks: torch.Tensor, attention_mask: torch.Tensor, masked_positions: torch.Tensor | None, mask_value: float
+) -> torch.Tensor:
+    """Apply augmentation masking and zero padding; channels-last -> channels-first."""
+    if masked_positions is not None:
+        tracks = tracks.masked_fill(masked_positions[..., None].bool(), mask_value)
+    tracks = tracks * attention_mask[..., None].to(tracks.dtype)
+    return tracks.transpose(1, 2)  # (B, T, L)
+
+
+class MaskedBatchNorm1d(nn.BatchNorm1d):
+    """Batch norm whose training statistics count valid positions only.
+
+    Keeps ``nn.BatchNorm1d``'s parameters and buffers, so checkpoints look like any batch norm.
+    Shape: x (batch, channels, length), mask (batch, 1, length).
+    """
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
+        if not self.training or mask is None or bool(mask.all()):
+            return super().forward(x)
+        valid = mask.to(x.dtype)
+        count = valid.sum()
+        mean = (x * valid).sum(dim=(0, 2)) / count  # (C,)
+        var = (((x - mean[None, :, None]) * valid) ** 2).sum(dim=(0, 2)) / count  # (C,)
+        if self.track_running_stats and self.running_mean is not None and self.running_var is not None:
+            with torch.no_grad():
+                momentum = 0.1 if self.momentum is None else self.momentum
+                unbiased = var * count / (count - 1).clamp(min=1)
+                self.running_mean.lerp_(mean.detach().to(self.running_mean.dtype), momentum)
+                self.running_var.lerp_(unbiased.detach().to(self.running_var.dtype), momentum)
+                if self.num_batches_tracked is not None:
+                    self.num_batches_tracked.add_(1)
+        normed = (x - mean[None, :, None]) * torch.rsqrt(var[None, :, None] + self.eps)
+        if self.affine:
+            normed = normed * self.weight[None, :, None] + self.bias[None, :, None]
+        return normed
+
+
+def _masked_max_pool(x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Max-pool by 2 the activations and the mask. Shape: (B, C, L) -> (B, C, L/2).
+
+    Inputs come after a ReLU (non-negative) with padding zeroed, so a window that mixes the last valid
+    position with padding returns the valid value. A window with any valid position is valid.
+    """
+    return F.max_pool1d(x, 2, ceil_mode=True), F.max_pool1d(mask, 2, ceil_mode=True)
+
+
+class IsoCLRResidualBlock(nn.Module):
+    """Dilated residual block: conv-BN-ReLU-dropout-conv-BN, plus shortcut, then ReLU.
+
+    The shortcut is a 1x1 conv + BN where the channel count changes. The first block of each stage
+    max-pools its input by 2 first.
+    """
+
+    def __init__(
+        self, in_channels: int, out_channels: int, kernel_size: int, dilation: int, dropout: float, downsample: bool
+    ) -> None:
+        super().__init__()
+        self.downsample = downsample
+        self.conv1 = nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation, padding="same")
+        self.norm1 = MaskedBatchNorm1d(out_channels)
+        self.dropout = nn.Dropout(dropout)
+        self.conv2 = nn.Conv1d(out_channels, out_channels, kernel_size, dilation=dilation, padding="same")
+        self.norm2 = MaskedBatchNorm1d(out_channels)
+        self.shortcut_conv = nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels else None
+        self.shortcut_norm = MaskedBatchNorm1d(out_channels) if in_channels != out_channels else None
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Shape: x (B, C_in, L), mask (B, 1, L) -> (B, C_out, L'), (B, 1, L') with L' = L/2 if downsampling."""
+        if self.downsample:
+            x, mask = _masked_max_pool(x, mask)
+        hidden = self.dropout(F.relu(self.norm1(self.conv1(x), mask)) * mask)
+        hidden = self.norm2(self.conv2(hidden), mask)
+        shortcut = x
+        if self.shortcut_conv is not None and self.shortcut_norm is not None:
+            shortcut = self.shortcut_norm(self.shortcut_conv(x), mask)
+        return F.relu(hidden + shortcut) * mask, mask
+
+
+class IsoCLREncoder(nn.Module):
+    """Stem (conv-BN-ReLU-maxpool 2) and four stages of dilated residual blocks: 32x downsampling."""
+
+    def __init__(self, config: IsoCLRConfig) -> None:
+        super().__init__()
+        self.stem_conv = nn.Conv1d(config.n_tracks, config.stem_filters, config.stem_kernel_size, padding="same")
+        self.stem_norm = MaskedBatchNorm1d(config.stem_filters)
+        blocks = []
+        in_channels = config.stem_filters
+        for filters, count in zip(config.stage_filters, config.blocks_per_stage):
+            stage = [
+                IsoCLRResidualBlock(
+                    in_channels if j == 0 else filters,
+                    filters,
+                    config.kernel_size,
+                    config.block_dilation(j),
+                    config.dropout,
+                    downsample=j == 0,
+                )
+                for j in range(count)
+            ]
+            blocks.append(nn.ModuleList(stage))
+            in_channels = filters
+        self.stages = nn.ModuleList(blocks)
+
+    def forward(self, tracks: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        """Shape: tracks (B, T, L) and mask (B, 1, L), L a multiple of 32 ->
+        (B, C, L/32), its mask (B, 1, L/32), and the stem and stage outputs."""
+        x = F.relu(self.stem_norm(self.stem_conv(tracks), mask)) * mask  # (B, F0, L)
+        x, mask = _masked_max_pool(x, mask)  # (B, F0, L/2)
+        outputs = [x]
+        for stage in self.stages:
+            for block in stage:
+                x, mask = block(x, mask)
+            outputs.append(x)  # (B, F_s, L/2^(s+2))
+        return x, mask, outputs
+
+
+@dataclass
+class IsoCLRModelOutput(ModelOutput):
+    """Output of :class:`IsoCLRModel`.
+
+    Attributes:
+        last_hidden_state: Final activations. Shape: (batch, ceil(length/32), hidden_size).
+        pooler_output: Embedding pooled over valid positions. Shape: (batch, hidden_size).
+        output_mask: 1 where ``last_hidden_state`` covers the sequence. Shape: (batch, ceil(length/32)).
+        hidden_states: Stem output and each stage's output, channels-last, when requested.
+    """
+
+    last_hidden_state: torch.Tensor | None = None
+    pooler_output: torch.Tensor | None = None
+    output_mask: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclass
+class IsoCLRSequenceClassifierOutput(ModelOutput):
+    """Output of :class:`IsoCLRForSequenceClassification`.
+
+    Attributes:
+        loss: MSE on normalised targets (regression, NaN labels ignored), cross-entropy (single
+            label) or binary cross-entropy (multi-label), when ``labels`` are given.
+        logits: Head output; for regression in normalised units. Shape: (batch, num_labels).
+        predictions: Regression predictions in the targets' original units (``logits * std + mean``);
+            ``None`` for classification. Shape: (batch, num_labels).
+        embeddings: The pooled encoder embedding. Shape: (batch, hidden_size).
+        hidden_states: As in :class:`IsoCLRModelOutput`, when requested.
+    """
+
+    loss: torch.Tensor | None = None
+    logits: torch.Tensor | None = None
+    predictions: torch.Tensor | None = None
+    embeddings: torch.Tensor | None = None
+    hidden_states: tuple[torch.Tensor, ...] | None = None
+
+
+@dataclass
+class IsoCLRContrastiveOutput(ModelOutput):
+    """Output of :class:`IsoCLRForContrastivePretraining`.
+
+    Attributes:
+        loss: Weighted decoupled contrastive loss over the global batch.
+        embeddings: Pooled embeddings of view a. Shape: (batch, hidden_size).
+        partner_embeddings: Pooled embeddings of view b. Shape: (batch, hidden_size).
+        projections: Projection-head output of view a (not normalised). Shape: (batch, projection_dim).
+        partner_projections: Projection-head output of view b. Shape: (batch, projection_dim).
+    """
+
+    loss: torch.Tensor | None = None
+    embeddings: torch.Tensor | None = None
+    partner_embeddings: torch.Tensor | None = None
+    projections: torch.Tensor | None = None
+    partner_projections: torch.Tensor | None = None
+
+
+class IsoCLRPreTrainedModel(PreTrainedModel):
+    """Weight initialisation and the Hugging Face plumbing shared by the IsoCLR models."""
+
+    config_class = IsoCLRConfig
+    base_model_prefix = "isoclr"
+    main_input_name = "input_ids"
+    _no_split_modules = ["IsoCLRResidualBlock"]
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module) -> None:
+        if isinstance(module, nn.Conv1d):
+            init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, nn.Linear):
+            init.kaiming_uniform_(module.weight, nonlinearity="relu")
+            if module.bias is not None:
+                init.zeros_(module.bias)
+        elif isinstance(module, nn.BatchNorm1d):
+            init.ones_(module.weight)
+            init.zeros_(module.bias)
+            init.zeros_(module.running_mean)
+            init.ones_(module.running_var)
+            if module.num_batches_tracked is not None:
+                init.zeros_(module.num_batches_tracked)
+        if isinstance(module, IsoCLRClassificationHead) and self.config.classifier_zero_init:
+            init.zeros_(module.out_proj.weight)
+            init.zeros_(module.out_proj.bias)
+
+
+class IsoCLRModel(IsoCLRPreTrainedModel):
+    """The IsoCLR encoder: six (or four) input tracks -> per-position features and a pooled embedding."""
+
+    def __init__(self, config: IsoCLRConfig) -> None:
+        super().__init__(config)
+        self.embeddings = IsoCLRTrackEmbedding(config)
+        self.encoder = IsoCLREncoder(config)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        cds_track: torch.Tensor | None = None,
+        splice_track: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        tracks: torch.Tensor | None = None,
+        masked_positions: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs: object,
+    ) -> IsoCLRModelOutput:
+        """Encode a batch.
+
+        Args:
+            input_ids: Token ids from :class:`IsoCLRTokenizer`. Shape: (batch, length).
+            cds_track: 1 at each codon's first nucleotide. Shape: (batch, length).
+            splice_track: 1 at each exon's last nucleotide. Shape: (batch, length).
+            attention_mask: 1 at valid positions, 0 at padding. Shape: (batch, length).
+            tracks: Instead of ids: float tracks in the mRNABench/Orthrus layout.
+                Shape: (batch, length, n_tracks).
+            masked_positions: Positions set to ``mask_value`` in every track (augmentation).
+                Shape: (batch, length).
+            output_hidden_states: Also return the stem and stage outputs.
+            return_dict: Accepted for API compatibility; the output is always a ``ModelOutput``.
+
+        Returns:
+            :class:`IsoCLRModelOutput`.
+        """
+        dtype = next(self.parameters()).dtype
+        if (input_ids is None) == (tracks is None):
+            raise ValueError("Pass either input_ids (from the tokenizer) or tracks, exactly one of them.")
+        if tracks is not None:
+            if tracks.shape[-1] != self.config.n_tracks:
+                raise ValueError(f"tracks have {tracks.shape[-1]} channels but the model expects {self.config.n_tracks}.")
+            if attention_mask is None:
+                attention_mask = torch.ones(tracks.shape[:2], device=tracks.device, dtype=torch.long)
+            x = _finish_tracks(tracks.to(dtype), attention_mask, masked_positions, self.config.mask_value)
+        else:
+            assert input_ids is not None
+            if attention_mask is None:
+                attention_mask = (input_ids != 0).long()
+            x = self.embeddings(input_ids, cds_track, splice_track, attention_mask, masked_positions, dtype)
+        # Pad to a multiple of the downsampling so every pool sees whole windows.
+        length = x.shape[-1]
+        padded = -(-length // self.config.downsampling) * self.config.downsampling
+        x = F.pad(x, (0, padded - length))  # (B, T, L32)
+        mask = F.pad(attention_mask.to(dtype), (0, padded - length))[:, None, :]  # (B, 1, L32)
+        features, out_mask, stage_outputs = self.encoder(x, mask)  # (B, C, L32/32), (B, 1, L32/32)
+        pooled = self._pool(features, out_mask)  # (B, C)
+        hidden_states = None
+        if output_hidden_states:
+            hidden_states = tuple(h.transpose(1, 2) for h in stage_outputs)
+        return IsoCLRModelOutput(
+            last_hidden_state=features.transpose(1, 2),  # (B, L/32, C)
+            pooler_output=pooled,
+            output_mask=out_mask[:, 0, :],
+            hidden_states=hidden_states,
+        )
+
+    def _pool(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Pool over valid positions. Shape: (B, C, L), (B, 1, L) -> (B, C)."""
+        if self.config.pooling == "max":
+            return features.masked_fill(mask == 0, float("-inf")).amax(dim=-1)
+        return (features * mask).sum(-1) / mask.sum(-1).clamp(min=1)
+
+
+class IsoCLRClassificationHead(nn.Module):
+    """Pooled embedding -> dropout -> [linear -> ReLU -> dropout] -> linear to ``num_labels``."""
+
+    def __init__(self, config: IsoCLRConfig) -> None:
+        super().__init__()
+        self.dropout = nn.Dropout(config.classifier_dropout)
+        width = config.hidden_size
+        self.hidden: nn.Linear | None = None
+        if config.classifier_hidden_size is not None:
+            self.hidden = nn.Linear(width, config.classifier_hidden_size)
+            width = config.classifier_hidden_size
+        self.out_proj = nn.Linear(width, config.num_labels)
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Shape: (batch, hidden_size) -> (batch, num_labels)."""
+        x = self.dropout(pooled)
+        if self.hidden is not None:
+            x = self.dropout(F.relu(self.hidden(x)))
+        return self.out_proj(x)
+
+
+class IsoCLRForSequenceClassification(IsoCLRPreTrainedModel):
+    """IsoCLR encoder with a head on the pooled embedding: regression (half-life, ribosome load,
+    several named targets), single-label or multi-label classification (localisation, GO terms).
+
+    For regression, labels are given in their original units; ``config.target_mean`` and
+    ``config.target_std`` (when set) normalise them for the loss, and ``predictions`` come back in
+    original units.
+    """
+
+    def __init__(self, config: IsoCLRConfig) -> None:
+        super().__init__(config)
+        self.num_labels = config.num_labels
+        self.isoclr = IsoCLRModel(config)
+        self.classifier = IsoCLRClassificationHead(config)
+        self.post_init()
+
+    def _problem_type(self, labels: torch.Tensor | None) -> str:
+        if self.config.problem_type is not None:
+            return self.config.problem_type
+        if self.num_labels == 1 or self.config.target_names is not None:
+            return "regression"
+        if labels is not None and labels.dtype in (torch.long, torch.int):
+            return "single_label_classification"
+        return "multi_label_classification" if labels is not None else "single_label_classification"
+
+    def _target_stats(self, reference: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        n = self.num_labels
+        mean = self.config.target_mean if self.config.target_mean is not None else [0.0] * n
+        std = self.config.target_std if self.config.target_std is not None else [1.0] * n
+        return reference.new_tensor(mean), reference.new_tensor(std)
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        cds_track: torch.Tensor | None = None,
+        splice_track: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        tracks: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs: object,
+    ) -> IsoCLRSequenceClassifierOutput:
+        """Predict from a batch; inputs as in :meth:`IsoCLRModel.forward`.
+
+        Args:
+            labels: Regression targets in original units, shape (batch,) or (batch, num_labels),
+                NaN where unmeasured; class indices (batch,); or multi-hot (batch, num_labels).
+
+        Returns:
+            :class:`IsoCLRSequenceClassifierOutput`.
+        """
+        encoded = self.isoclr(
+            input_ids=input_ids,
+            cds_track=cds_track,
+            splice_track=splice_track,
+            attention_mask=attention_mask,
+            tracks=tracks,
+            output_hidden_states=output_hidden_states,
+        )
+        logits = self.classifier(encoded.pooler_output)  # (B, num_labels)
+        problem = self._problem_type(labels)
+        predictions = None
+        if problem == "regression":
+            mean, std = self._target_stats(logits)
+            predictions = logits * std + mean  # original units
+        loss = None
+        if labels is not None:
+            loss = self._loss(problem, logits, labels)
+        return IsoCLRSequenceClassifierOutput(
+            loss=loss,
+            logits=logits,
+            predictions=predictions,
+            embeddings=encoded.pooler_output,
+            hidden_states=encoded.hidden_states,
+        )
+
+    def _loss(self, problem: str, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        if problem == "regression":
+            mean, std = self._target_stats(logits)
+            targets = labels.to(logits.dtype).reshape(logits.shape)
+            normalised = (targets - mean) / std
+            measured = ~torch.isnan(normalised)
+            if not bool(measured.any()):
+                return (logits * 0.0).sum()
+            return F.mse_loss(logits[measured], normalised[measured])
+        if problem == "single_label_classification":
+            return F.cross_entropy(logits, labels.long().view(-1))
+        if problem == "multi_label_classification":
+            return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
+        raise ValueError(
+            f"problem_type={problem!r} is not supported; use regression, single_label_classification "
+            "or multi_label_classification."
+        )
+
+
+class IsoCLRProjectionHead(nn.Module):
+    """Contrastive projection MLP: (linear -> BN -> ReLU) x (layers - 1) -> linear (paper: 3 layers, 2048)."""
+
+    def __init__(self, config: IsoCLRConfig) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = config.hidden_size
+        for _ in range(config.projection_layers - 1):
+            layers += [
+                nn.Linear(width, config.projection_hidden_size),
+                nn.BatchNorm1d(config.projection_hidden_size),
+                nn.ReLU(),
+            ]
+            width = config.projection_hidden_size
+        layers.append(nn.Linear(width, config.projection_dim))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
+        """Shape: (batch, hidden_size) -> (batch, projection_dim)."""
+        return self.layers(pooled)
+
+
+class IsoCLRForContrastivePretraining(IsoCLRPreTrainedModel):
+    """Encoder + projection MLP + weighted decoupled contrastive loss (IsoCLR pretraining).
+
+    Both views of each pair go through the encoder in one batch. In training mode,
+    ``config.mask_fraction`` of each view's valid positions are set to ``config.mask_value`` in all
+    tracks, so a gene set with one transcript still gives two different views.
+    """
+
+    def __init__(self, config: IsoCLRConfig) -> None:
+        super().__init__(config)
+        self.isoclr = IsoCLRModel(config)
+        self.projection = IsoCLRProjectionHead(config)
+        self.loss_function = DecoupledContrastiveLoss(temperature=config.temperature)
+        self.post_init()
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        cds_track: torch.Tensor | None,
+        splice_track: torch.Tensor | None,
+        attention_mask: torch.Tensor,
+        partner_input_ids: torch.Tensor,
+        partner_cds_track: torch.Tensor | None,
+        partner_splice_track: torch.Tensor | None,
+        partner_attention_mask: torch.Tensor,
+        weights: torch.Tensor | None = None,
+        return_loss: bool = True,
+        **kwargs: object,
+    ) -> IsoCLRContrastiveOutput:
+        """Embed both views and compute the loss.
+
+        Args:
+            input_ids, cds_track, splice_track, attention_mask: View a. Shape: (batch, length_a).
+            partner_input_ids, partner_cds_track, partner_splice_track, partner_attention_mask:
+                View b, row ``i`` the partner of row ``i`` of view a. Shape: (batch, length_b).
+            weights: Positive-pair weights ``log(n_i + c) / Z``. Shape: (batch,).
+            return_loss: Compute the loss (gathers negatives across processes).
+
+        Returns:
+            :class:`IsoCLRContrastiveOutput`.
+        """
+        batch = input_ids.shape[0]
+        width = max(input_ids.shape[1], partner_input_ids.shape[1])
+
+        def stack(first: torch.Tensor | None, second: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
+            first = torch.zeros_like(input_ids) if first is None else first
+            second = torch.zeros_like(partner_input_ids) if second is None else second
+            return torch.cat(
+                [F.pad(first, (0, width - first.shape[1])), F.pad(second, (0, width - second.shape[1]))]
+            ).to(like.dtype)  # (2B, L)
+
+        ids = stack(input_ids, partner_input_ids, input_ids)
+        mask = stack(attention_mask, partner_attention_mask, attention_mask)
+        masked = None
+        if self.training and self.config.mask_fraction > 0:
+            masked = random_position_mask(mask, self.config.mask_fraction)
+        encoded = self.isoclr(
+            input_ids=ids,
+            cds_track=stack(cds_track, partner_cds_track, input_ids),
+            splice_track=stack(splice_track, partner_splice_track, input_ids),
+            attention_mask=mask,
+            masked_positions=masked,
+        )
+        projections = self.projection(encoded.pooler_output)  # (2B, P)
+        loss = None
+        if return_loss:
+            loss = self.loss_function(projections[:batch], projections[batch:], weights)
+        return IsoCLRContrastiveOutput(
+            loss=loss,
+            embeddings=encoded.pooler_output[:batch],
+            partner_embeddings=encoded.pooler_output[batch:],
+            projections=projections[:batch],
+            partner_projections=projections[batch:],
+        )
+
+
+IsoCLRModel.register_for_auto_class("AutoModel")
+IsoCLRForSequenceClassification.register_for_auto_class("AutoModelForSequenceClassification")
+
+__all__ = [
+    "IsoCLRContrastiveOutput",
+    "IsoCLRForContrastivePretraining",
+    "IsoCLRForSequenceClassification",
+    "IsoCLRModel",
+    "IsoCLRModelOutput",
+    "IsoCLRPreTrainedModel",
+    "IsoCLRSequenceClassifierOutput",
+    "random_position_mask",
+]
