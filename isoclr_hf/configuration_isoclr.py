@@ -52,7 +52,8 @@ class IsoCLRConfig(PretrainedConfig):
         dropout: Dropout between the two convolutions of a residual block.
         pooling: How the sequence of output positions becomes one embedding: "mean" or "max", over
             valid (non-padding) positions only.
-        max_length: Longest transcript the tokenizer accepts without truncation (the paper's 12,288).
+        max_sequence_length: Longest transcript accepted without truncation (the paper's 12,288).
+            (Not ``max_length``: transformers reserves that name for generation.)
         unknown_base_value: Value put in each base channel for N (and, with "uniform", for the
             other IUPAC codes). 0.25 in IsoCLR.
         unknown_base_encoding: "uniform" (every non-ACGT code gets ``unknown_base_value`` in all four
@@ -60,7 +61,8 @@ class IsoCLRConfig(PretrainedConfig):
         projection_hidden_size: Hidden width of the contrastive projection MLP (paper: 2048).
         projection_dim: Output width of the projection MLP.
         projection_layers: Linear layers in the projection MLP (paper: 3).
-        temperature: Temperature of the decoupled contrastive loss (paper: 0.1).
+        loss_temperature: Temperature of the decoupled contrastive loss (paper: 0.1). (Not
+            ``temperature``: transformers reserves that name for generation.)
         gene_set_weight_constant: ``c`` in the positive-pair weight ``log(n + c) / Z`` (paper Eq. 3).
         mask_fraction: Fraction of valid positions of each view masked during contrastive training.
         mask_value: Value written into all tracks at masked positions (0.25 in IsoCLR).
@@ -86,13 +88,13 @@ class IsoCLRConfig(PretrainedConfig):
         max_dilation: int = 32,  # keeps the widest gap well inside a 384-position output
         dropout: float = 0.1,
         pooling: str = "mean",
-        max_length: int = 12288,  # the paper's maximum transcript length
+        max_sequence_length: int = 12288,  # the paper's maximum transcript length
         unknown_base_value: float = 0.25,
         unknown_base_encoding: str = "uniform",
         projection_hidden_size: int = 2048,  # paper: 3-layer MLP, hidden 2048, BN, ReLU
         projection_dim: int = 512,
         projection_layers: int = 3,
-        temperature: float = 0.1,  # paper
+        loss_temperature: float = 0.1,  # paper
         gene_set_weight_constant: float = 0.4,  # paper Eq. 3
         mask_fraction: float = 0.15,  # paper: 15% of positions masked per view
         mask_value: float = 0.25,
@@ -114,13 +116,13 @@ class IsoCLRConfig(PretrainedConfig):
         self.max_dilation = int(max_dilation)
         self.dropout = float(dropout)
         self.pooling = pooling
-        self.max_length = int(max_length)
+        self.max_sequence_length = int(max_sequence_length)
         self.unknown_base_value = float(unknown_base_value)
         self.unknown_base_encoding = unknown_base_encoding
         self.projection_hidden_size = int(projection_hidden_size)
         self.projection_dim = int(projection_dim)
         self.projection_layers = int(projection_layers)
-        self.temperature = float(temperature)
+        self.loss_temperature = float(loss_temperature)
         self.gene_set_weight_constant = float(gene_set_weight_constant)
         self.mask_fraction = float(mask_fraction)
         self.mask_value = float(mask_value)
@@ -132,7 +134,7 @@ class IsoCLRConfig(PretrainedConfig):
         self.target_std = None if target_std is None else [float(v) for v in target_std]
         auto_map = {**AUTO_MAP, **(kwargs.pop("auto_map", None) or {})}
         if self.target_names is not None and "num_labels" not in kwargs and "id2label" not in kwargs:
-            kwargs["num_labels"] = len(self.target_names)
+            kwargs["id2label"] = dict(enumerate(self.target_names))
         super().__init__(**kwargs)
         self.auto_map = auto_map
         self._validate()
@@ -177,7 +179,7 @@ class IsoCLRConfig(PretrainedConfig):
             "stem_kernel_size": self.stem_kernel_size,
             "dilation_base": self.dilation_base,
             "max_dilation": self.max_dilation,
-            "max_length": self.max_length,
+            "max_sequence_length": self.max_sequence_length,
             "projection_hidden_size": self.projection_hidden_size,
             "projection_dim": self.projection_dim,
             "projection_layers": self.projection_layers,
@@ -191,8 +193,8 @@ class IsoCLRConfig(PretrainedConfig):
                             "mask_fraction": self.mask_fraction}.items():
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {value}.")
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be positive, got {self.temperature}.")
+        if self.loss_temperature <= 0:
+            raise ValueError(f"loss_temperature must be positive, got {self.loss_temperature}.")
         if self.gene_set_weight_constant < 0:
             raise ValueError(f"gene_set_weight_constant must be >= 0, got {self.gene_set_weight_constant}.")
         for name in ("target_mean", "target_std"):
@@ -209,4 +211,4 @@ class IsoCLRConfig(PretrainedConfig):
 
 IsoCLRConfig.register_for_auto_class()
 
-__all__ = ["IsoCLRConfig", "PRESETS"]
+__all__ = ["PRESETS", "IsoCLRConfig"]

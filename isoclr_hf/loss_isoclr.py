@@ -101,7 +101,9 @@ class DecoupledContrastiveLoss(nn.Module):
             The scalar loss, averaged over the local pairs and the two directions.
         """
         if projections_a.shape != projections_b.shape:
-            raise ValueError(f"The two views differ in shape: {tuple(projections_a.shape)} vs {tuple(projections_b.shape)}.")
+            raise ValueError(
+                f"The two views differ in shape: {tuple(projections_a.shape)} vs {tuple(projections_b.shape)}."
+            )
         local = projections_a.shape[0]
         a = F.normalize(projections_a.float(), dim=-1)  # (B, D)
         b = F.normalize(projections_b.float(), dim=-1)  # (B, D)

@@ -202,7 +202,9 @@ class IsoCLREncoder(nn.Module):
             in_channels = filters
         self.stages = nn.ModuleList(blocks)
 
-    def forward(self, tracks: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    def forward(
+        self, tracks: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
         """Shape: tracks (B, T, L) and mask (B, 1, L), L a multiple of 32 ->
         (B, C, L/32), its mask (B, 1, L/32), and the stem and stage outputs."""
         x = F.relu(self.stem_norm(self.stem_conv(tracks), mask)) * mask  # (B, F0, L)
@@ -287,7 +289,12 @@ class IsoCLRPreTrainedModel(PreTrainedModel):
             if module.bias is not None:
                 init.zeros_(module.bias)
         elif isinstance(module, nn.Linear):
-            init.kaiming_uniform_(module.weight, nonlinearity="relu")
+            # The head's last layer starts at zero (paper's fine-tuning recipe): predictions start at
+            # the target mean and the pretrained encoder gets no gradient until the head has one.
+            if getattr(module, "zero_init", False):
+                init.zeros_(module.weight)
+            else:
+                init.kaiming_uniform_(module.weight, nonlinearity="relu")
             if module.bias is not None:
                 init.zeros_(module.bias)
         elif isinstance(module, nn.BatchNorm1d):
@@ -297,9 +304,6 @@ class IsoCLRPreTrainedModel(PreTrainedModel):
             init.ones_(module.running_var)
             if module.num_batches_tracked is not None:
                 init.zeros_(module.num_batches_tracked)
-        if isinstance(module, IsoCLRClassificationHead) and self.config.classifier_zero_init:
-            init.zeros_(module.out_proj.weight)
-            init.zeros_(module.out_proj.bias)
 
 
 class IsoCLRModel(IsoCLRPreTrainedModel):
@@ -345,7 +349,9 @@ class IsoCLRModel(IsoCLRPreTrainedModel):
             raise ValueError("Pass either input_ids (from the tokenizer) or tracks, exactly one of them.")
         if tracks is not None:
             if tracks.shape[-1] != self.config.n_tracks:
-                raise ValueError(f"tracks have {tracks.shape[-1]} channels but the model expects {self.config.n_tracks}.")
+                raise ValueError(
+                    f"tracks have {tracks.shape[-1]} channels but the model expects {self.config.n_tracks}."
+                )
             if attention_mask is None:
                 attention_mask = torch.ones(tracks.shape[:2], device=tracks.device, dtype=torch.long)
             x = _finish_tracks(tracks.to(dtype), attention_mask, masked_positions, self.config.mask_value)
@@ -390,6 +396,7 @@ class IsoCLRClassificationHead(nn.Module):
             self.hidden = nn.Linear(width, config.classifier_hidden_size)
             width = config.classifier_hidden_size
         self.out_proj = nn.Linear(width, config.num_labels)
+        self.out_proj.zero_init = config.classifier_zero_init  # read by _init_weights
 
     def forward(self, pooled: torch.Tensor) -> torch.Tensor:
         """Shape: (batch, hidden_size) -> (batch, num_labels)."""
@@ -529,7 +536,7 @@ class IsoCLRForContrastivePretraining(IsoCLRPreTrainedModel):
         super().__init__(config)
         self.isoclr = IsoCLRModel(config)
         self.projection = IsoCLRProjectionHead(config)
-        self.loss_function = DecoupledContrastiveLoss(temperature=config.temperature)
+        self.contrastive_loss = DecoupledContrastiveLoss(temperature=config.loss_temperature)
         self.post_init()
 
     def forward(
@@ -583,7 +590,7 @@ class IsoCLRForContrastivePretraining(IsoCLRPreTrainedModel):
         projections = self.projection(encoded.pooler_output)  # (2B, P)
         loss = None
         if return_loss:
-            loss = self.loss_function(projections[:batch], projections[batch:], weights)
+            loss = self.contrastive_loss(projections[:batch], projections[batch:], weights)
         return IsoCLRContrastiveOutput(
             loss=loss,
             embeddings=encoded.pooler_output[:batch],

@@ -392,4 +392,4 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
 
 IsoCLRTokenizer.register_for_auto_class("AutoTokenizer")
 
-__all__ = ["IsoCLRTokenizer", "VOCABULARY", "IUPAC_BASES", "PAD_ID"]
+__all__ = ["IUPAC_BASES", "PAD_ID", "VOCABULARY", "IsoCLRTokenizer"]
