@@ -3,8 +3,8 @@
 Remote code: copied next to the weights by ``save_pretrained``; imports only torch, transformers and
 the sibling files ``configuration_isoclr.py`` and ``loss_isoclr.py``.
 
-Inside the CNN, activations are channels-first ``(batch, channels, length)``; everything returned to
-the user is channels-last ``(batch, length, channels)`` like other Hugging Face models.
+The CNN itself is in ``encoder_isoclr.py``. Everything returned to the user is channels-last
+``(batch, length, channels)`` like other Hugging Face models.
 
 Padding invariance: every layer's output is multiplied by the valid-position mask of its resolution,
 batch norm statistics in training count valid positions only, and pooling averages valid positions
@@ -22,200 +22,13 @@ from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
 from .configuration_isoclr import IsoCLRConfig
+from .encoder_isoclr import IsoCLREncoder, build_tracks, random_position_mask
 from .loss_isoclr import DecoupledContrastiveLoss
 
 try:  # transformers >= 5: init functions that skip weights already loaded from a checkpoint
     from transformers import initialization as init
 except ImportError:  # pragma: no cover - older transformers never re-initialise loaded weights
     from torch.nn import init  # type: ignore[no-redef]
-
-# Token id -> bases it stands for, in channel order A, C, G, T (see tokenization_isoclr.VOCABULARY).
-_TOKEN_BASES = ("", "A", "C", "G", "T", "ACGT", "AG", "CT", "CG", "AT", "GT", "AC", "CGT", "AGT", "ACT", "ACG")
-
-
-def base_track_table(config: IsoCLRConfig, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """Values of the four base channels for each token id. Shape: (vocabulary, 4).
-
-    Padding (id 0) is all zero. ACGT are one-hot. With ``unknown_base_encoding="uniform"`` every other
-    code is ``unknown_base_value`` in all four channels (IsoCLR's 0.25); with ``"iupac"`` an
-    ambiguity code spreads 1 evenly over the bases it stands for, and N keeps ``unknown_base_value``.
-    """
-    table = torch.zeros(len(_TOKEN_BASES), 4, dtype=torch.float32)
-    for token_id, bases in enumerate(_TOKEN_BASES):
-        if len(bases) == 1:
-            table[token_id, "ACGT".index(bases)] = 1.0
-        elif len(bases) == 4 or (bases and config.unknown_base_encoding == "uniform"):
-            table[token_id] = config.unknown_base_value
-        elif bases:
-            for base in bases:
-                table[token_id, "ACGT".index(base)] = 1.0 / len(bases)
-    return table.to(device=device, dtype=dtype)
-
-
-def random_position_mask(attention_mask: torch.Tensor, fraction: float) -> torch.Tensor:
-    """Choose ``round(fraction * length)`` valid positions of each sequence uniformly at random.
-
-    Args:
-        attention_mask: 1 at valid positions. Shape: (batch, length).
-        fraction: Fraction of each sequence's valid positions to choose.
-
-    Returns:
-        Boolean mask of the chosen positions. Shape: (batch, length).
-    """
-    valid = attention_mask.bool()
-    counts = torch.round(valid.sum(1).float() * fraction).long()  # (B,)
-    scores = torch.rand(valid.shape, device=valid.device).masked_fill(~valid, 2.0)  # padding ranks last
-    ranks = scores.argsort(dim=1).argsort(dim=1)  # (B, L) rank of each position
-    return ranks < counts[:, None]
-
-
-class IsoCLRTrackEmbedding(nn.Module):
-    """Token ids and annotation tracks -> the float input tracks (no parameters).
-
-    Shape: ids and tracks (batch, length) -> (batch, n_tracks, length).
-    """
-
-    def __init__(self, config: IsoCLRConfig) -> None:
-        super().__init__()
-        self.config = config
-
-    def forward(
-        self,
-        input_ids: torch.Tensor,
-        cds_track: torch.Tensor | None,
-        splice_track: torch.Tensor | None,
-        attention_mask: torch.Tensor,
-        masked_positions: torch.Tensor | None,
-        dtype: torch.dtype,
-    ) -> torch.Tensor:
-        table = base_track_table(self.config, input_ids.device, dtype)
-        tracks = table[input_ids.long()]  # (B, L, 4)
-        if self.config.n_tracks == 6:
-            zeros = torch.zeros_like(input_ids, dtype=dtype)
-            cds = zeros if cds_track is None else cds_track.to(dtype)
-            splice = zeros if splice_track is None else splice_track.to(dtype)
-            tracks = torch.cat([tracks, cds[..., None], splice[..., None]], dim=-1)  # (B, L, 6)
-        return _finish_tracks(tracks, attention_mask, masked_positions, self.config.mask_value)
-
-
-def _finish_tracks(
-    tracks: torch.Tensor, attention_mask: torch.Tensor, masked_positions: torch.Tensor | None, mask_value: float
-) -> torch.Tensor:
-    """Apply augmentation masking and zero padding; channels-last -> channels-first."""
-    if masked_positions is not None:
-        tracks = tracks.masked_fill(masked_positions[..., None].bool(), mask_value)
-    tracks = tracks * attention_mask[..., None].to(tracks.dtype)
-    return tracks.transpose(1, 2)  # (B, T, L)
-
-
-class MaskedBatchNorm1d(nn.BatchNorm1d):
-    """Batch norm whose training statistics count valid positions only.
-
-    Keeps ``nn.BatchNorm1d``'s parameters and buffers, so checkpoints look like any batch norm.
-    Shape: x (batch, channels, length), mask (batch, 1, length).
-    """
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
-        if not self.training or mask is None or bool(mask.all()):
-            return super().forward(x)
-        valid = mask.to(x.dtype)
-        count = valid.sum()
-        mean = (x * valid).sum(dim=(0, 2)) / count  # (C,)
-        var = (((x - mean[None, :, None]) * valid) ** 2).sum(dim=(0, 2)) / count  # (C,)
-        if self.track_running_stats and self.running_mean is not None and self.running_var is not None:
-            with torch.no_grad():
-                momentum = 0.1 if self.momentum is None else self.momentum
-                unbiased = var * count / (count - 1).clamp(min=1)
-                self.running_mean.lerp_(mean.detach().to(self.running_mean.dtype), momentum)
-                self.running_var.lerp_(unbiased.detach().to(self.running_var.dtype), momentum)
-                if self.num_batches_tracked is not None:
-                    self.num_batches_tracked.add_(1)
-        normed = (x - mean[None, :, None]) * torch.rsqrt(var[None, :, None] + self.eps)
-        if self.affine:
-            normed = normed * self.weight[None, :, None] + self.bias[None, :, None]
-        return normed
-
-
-def _masked_max_pool(x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Max-pool by 2 the activations and the mask. Shape: (B, C, L) -> (B, C, L/2).
-
-    Inputs come after a ReLU (non-negative) with padding zeroed, so a window that mixes the last valid
-    position with padding returns the valid value. A window with any valid position is valid.
-    """
-    return F.max_pool1d(x, 2, ceil_mode=True), F.max_pool1d(mask, 2, ceil_mode=True)
-
-
-class IsoCLRResidualBlock(nn.Module):
-    """Dilated residual block: conv-BN-ReLU-dropout-conv-BN, plus shortcut, then ReLU.
-
-    The shortcut is a 1x1 conv + BN where the channel count changes. The first block of each stage
-    max-pools its input by 2 first.
-    """
-
-    def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int, dilation: int, dropout: float, downsample: bool
-    ) -> None:
-        super().__init__()
-        self.downsample = downsample
-        self.conv1 = nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation, padding="same")
-        self.norm1 = MaskedBatchNorm1d(out_channels)
-        self.dropout = nn.Dropout(dropout)
-        self.conv2 = nn.Conv1d(out_channels, out_channels, kernel_size, dilation=dilation, padding="same")
-        self.norm2 = MaskedBatchNorm1d(out_channels)
-        self.shortcut_conv = nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels else None
-        self.shortcut_norm = MaskedBatchNorm1d(out_channels) if in_channels != out_channels else None
-
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Shape: x (B, C_in, L), mask (B, 1, L) -> (B, C_out, L'), (B, 1, L') with L' = L/2 if downsampling."""
-        if self.downsample:
-            x, mask = _masked_max_pool(x, mask)
-        hidden = self.dropout(F.relu(self.norm1(self.conv1(x), mask)) * mask)
-        hidden = self.norm2(self.conv2(hidden), mask)
-        shortcut = x
-        if self.shortcut_conv is not None and self.shortcut_norm is not None:
-            shortcut = self.shortcut_norm(self.shortcut_conv(x), mask)
-        return F.relu(hidden + shortcut) * mask, mask
-
-
-class IsoCLREncoder(nn.Module):
-    """Stem (conv-BN-ReLU-maxpool 2) and four stages of dilated residual blocks: 32x downsampling."""
-
-    def __init__(self, config: IsoCLRConfig) -> None:
-        super().__init__()
-        self.stem_conv = nn.Conv1d(config.n_tracks, config.stem_filters, config.stem_kernel_size, padding="same")
-        self.stem_norm = MaskedBatchNorm1d(config.stem_filters)
-        blocks = []
-        in_channels = config.stem_filters
-        for filters, count in zip(config.stage_filters, config.blocks_per_stage):
-            stage = [
-                IsoCLRResidualBlock(
-                    in_channels if j == 0 else filters,
-                    filters,
-                    config.kernel_size,
-                    config.block_dilation(j),
-                    config.dropout,
-                    downsample=j == 0,
-                )
-                for j in range(count)
-            ]
-            blocks.append(nn.ModuleList(stage))
-            in_channels = filters
-        self.stages = nn.ModuleList(blocks)
-
-    def forward(
-        self, tracks: torch.Tensor, mask: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-        """Shape: tracks (B, T, L) and mask (B, 1, L), L a multiple of 32 ->
-        (B, C, L/32), its mask (B, 1, L/32), and the stem and stage outputs."""
-        x = F.relu(self.stem_norm(self.stem_conv(tracks), mask)) * mask  # (B, F0, L)
-        x, mask = _masked_max_pool(x, mask)  # (B, F0, L/2)
-        outputs = [x]
-        for stage in self.stages:
-            for block in stage:
-                x, mask = block(x, mask)
-            outputs.append(x)  # (B, F_s, L/2^(s+2))
-        return x, mask, outputs
-
 
 @dataclass
 class IsoCLRModelOutput(ModelOutput):
@@ -311,7 +124,6 @@ class IsoCLRModel(IsoCLRPreTrainedModel):
 
     def __init__(self, config: IsoCLRConfig) -> None:
         super().__init__(config)
-        self.embeddings = IsoCLRTrackEmbedding(config)
         self.encoder = IsoCLREncoder(config)
         self.post_init()
 
@@ -352,26 +164,34 @@ class IsoCLRModel(IsoCLRPreTrainedModel):
                 raise ValueError(
                     f"tracks have {tracks.shape[-1]} channels but the model expects {self.config.n_tracks}."
                 )
+            tracks = tracks.to(dtype)
             if attention_mask is None:
                 attention_mask = torch.ones(tracks.shape[:2], device=tracks.device, dtype=torch.long)
-            x = _finish_tracks(tracks.to(dtype), attention_mask, masked_positions, self.config.mask_value)
         else:
             assert input_ids is not None
             if attention_mask is None:
                 attention_mask = (input_ids != 0).long()
-            x = self.embeddings(input_ids, cds_track, splice_track, attention_mask, masked_positions, dtype)
-        # Pad to a multiple of the downsampling so every pool sees whole windows.
-        length = x.shape[-1]
-        padded = -(-length // self.config.downsampling) * self.config.downsampling
-        x = F.pad(x, (0, padded - length))  # (B, T, L32)
-        mask = F.pad(attention_mask.to(dtype), (0, padded - length))[:, None, :]  # (B, 1, L32)
-        features, out_mask, stage_outputs = self.encoder(x, mask)  # (B, C, L32/32), (B, 1, L32/32)
+            tracks = build_tracks(self.config, input_ids, cds_track, splice_track, dtype)  # (B, L, T)
+        if masked_positions is not None:
+            tracks = tracks.masked_fill(masked_positions[..., None].bool(), self.config.mask_value)
+        mask = None  # no padding anywhere: the encoder skips masking
+        if not bool(attention_mask.bool().all()):
+            tracks = tracks * attention_mask[..., None].to(dtype)
+            mask = attention_mask.to(dtype)[:, None, None, :]  # (B, 1, 1, L)
+        # (B, L, T) contiguous is exactly (B, T, 1, L) in channels_last memory format: no copy.
+        x = tracks.transpose(1, 2).unsqueeze(2).contiguous(memory_format=torch.channels_last)
+        features, out_mask, stage_outputs = self.encoder(x, mask)  # (B, C, 1, L'), L' = ceil(L/32)
+        features = features.squeeze(2)  # (B, C, L')
+        if out_mask is None:
+            out_mask = torch.ones_like(features[:, :1, :])  # (B, 1, L')
+        else:
+            out_mask = out_mask.squeeze(2)  # (B, 1, L')
         pooled = self._pool(features, out_mask)  # (B, C)
         hidden_states = None
         if output_hidden_states:
-            hidden_states = tuple(h.transpose(1, 2) for h in stage_outputs)
+            hidden_states = tuple(h.squeeze(2).transpose(1, 2) for h in stage_outputs)  # (B, L_s, C_s)
         return IsoCLRModelOutput(
-            last_hidden_state=features.transpose(1, 2),  # (B, L/32, C)
+            last_hidden_state=features.transpose(1, 2),  # (B, L', C)
             pooler_output=pooled,
             output_mask=out_mask[:, 0, :],
             hidden_states=hidden_states,

@@ -12,7 +12,7 @@ from isoclr_hf import (
     IsoCLRModel,
     IsoCLRTokenizer,
 )
-from isoclr_hf.modeling_isoclr import base_track_table, random_position_mask
+from isoclr_hf.encoder_isoclr import base_track_table, random_position_mask
 from tests.tiny_models import tiny_config
 
 BASES = np.array(list("ACGT"))
@@ -37,7 +37,7 @@ def test_output_shapes(config, tokenizer) -> None:
     assert out.output_mask.sum(1).tolist() == [4, 2, 1]
     widths = [config.stem_filters, *config.stage_filters]
     assert [h.shape[-1] for h in out.hidden_states] == widths
-    assert [h.shape[1] for h in out.hidden_states] == [64, 32, 16, 8, 4]
+    assert [h.shape[1] for h in out.hidden_states] == [50, 25, 13, 7, 4]  # ceil(100 / 2^k)
 
 
 @pytest.mark.parametrize("pooling", ["mean", "max"])
@@ -215,3 +215,19 @@ def test_bf16_forward_runs_and_stays_close(config, tokenizer) -> None:
     low = model.to(torch.bfloat16)(**batch).pooler_output
     assert low.dtype == torch.bfloat16
     torch.testing.assert_close(low.float(), reference, atol=0.1, rtol=0.05)
+
+
+def test_training_statistics_ignore_padding(config, tokenizer) -> None:
+    """In train mode, extra padding changes neither the outputs nor the batch-norm running statistics."""
+    rng = np.random.default_rng(3)
+    sequences = [random_sequence(70, rng), random_sequence(133, rng)]
+    initial = IsoCLRModel(config).state_dict()
+    results = []
+    for multiple in (None, 256):
+        model = IsoCLRModel(config).train()
+        model.load_state_dict(initial)
+        batch = tokenizer(sequences, pad_to_multiple_of=multiple, return_tensors="pt")
+        out = model(**batch)
+        results.append((out.pooler_output, model.encoder.stages[2][0].norm1.running_mean.clone()))
+    torch.testing.assert_close(results[0][0], results[1][0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(results[0][1], results[1][1], atol=1e-6, rtol=1e-5)
