@@ -6,6 +6,7 @@ models load with or without ``trust_remote_code`` when the package is installed.
 
 from transformers import AutoConfig, AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
+from . import pipeline_isoclr  # noqa: F401  (registers the rna-embedding and rna-property pipelines)
 from .configuration_isoclr import PRESETS, IsoCLRConfig
 from .loss_isoclr import DecoupledContrastiveLoss, gather_with_gradients, gene_set_weights
 from .modeling_isoclr import (

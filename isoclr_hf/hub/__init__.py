@@ -1,0 +1,14 @@
+"""Publishing IsoCLR models: model cards, publishable folders and pushes to the Hugging Face Hub."""
+
+from .cards import CardDetails, ExampleTranscript, evaluation_results, render_model_card
+from .package import prepare_model_folder
+from .push import push_model_folder
+
+__all__ = [
+    "CardDetails",
+    "ExampleTranscript",
+    "evaluation_results",
+    "prepare_model_folder",
+    "push_model_folder",
+    "render_model_card",
+]

@@ -1,0 +1,106 @@
+"""Prepare a model folder for the Hub: weights, config, remote code, tokenizer, pipelines and card.
+
+The folder loads with ``AutoModel`` / ``AutoTokenizer`` / ``pipeline`` and ``trust_remote_code=True`` in
+an environment that has torch and transformers but not this package.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from transformers.dynamic_module_utils import get_relative_import_files
+
+from ..configuration_isoclr import AUTO_MAP
+from ..modeling_isoclr import IsoCLRForContrastivePretraining, IsoCLRForSequenceClassification, IsoCLRModel
+from ..pipeline_isoclr import EMBEDDING_TASK, PROPERTY_TASK, custom_pipelines_entry
+from ..tokenization_isoclr import IsoCLRTokenizer
+from .cards import CardDetails, render_model_card
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+# Everything save_pretrained's remote code needs, plus the pipelines (found through relative imports too).
+REMOTE_CODE_FILES = (
+    "configuration_isoclr.py",
+    "modeling_isoclr.py",
+    "tokenization_isoclr.py",
+    "pipeline_isoclr.py",
+)
+
+
+def remote_code_files() -> list[Path]:
+    """The remote-code files of the package and every sibling they import relatively."""
+    files: dict[str, Path] = {}
+    for name in REMOTE_CODE_FILES:
+        path = PACKAGE_DIR / name
+        files[path.name] = path
+        for needed in get_relative_import_files(str(path)):
+            files[Path(needed).name] = Path(needed)
+    return [files[name] for name in sorted(files)]
+
+
+def pipeline_task(model: IsoCLRModel | IsoCLRForSequenceClassification) -> str:
+    """The pipeline ``pipeline(model=folder, trust_remote_code=True)`` should build for this model."""
+    return PROPERTY_TASK if isinstance(model, IsoCLRForSequenceClassification) else EMBEDDING_TASK
+
+
+def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    os.replace(handle.name, path)
+
+
+def prepare_model_folder(
+    model: IsoCLRModel | IsoCLRForSequenceClassification | IsoCLRForContrastivePretraining,
+    tokenizer: IsoCLRTokenizer,
+    out_dir: str | Path,
+    *,
+    card: CardDetails | None = None,
+    evaluation_report: str | Path | dict[str, Any] | None = None,
+) -> Path:
+    """Write everything a Hub repository of this model holds into ``out_dir``.
+
+    Writes safetensors weights, ``config.json`` with ``auto_map`` for every Auto class and
+    ``custom_pipelines`` (``rna-embedding`` for an encoder, ``rna-property`` for a head), the remote-code
+    files (configuration, modeling, loss, tokenization, pipelines), the tokenizer files and README.md.
+
+    Args:
+        model: An encoder or a head. A contrastive pretraining model is published as its encoder.
+        tokenizer: The model's tokenizer.
+        out_dir: Folder to write (created; files of the same names are replaced).
+        card: What the card says about data, procedure, license and the repo id.
+        evaluation_report: ``isoclr evaluate``'s report.json (path or dict) for the card's model-index.
+
+    Returns:
+        ``out_dir`` as a ``Path``.
+    """
+    if isinstance(model, IsoCLRForContrastivePretraining):
+        model = model.isoclr  # users load the encoder; the projection head only served the loss
+    if not isinstance(model, (IsoCLRModel, IsoCLRForSequenceClassification)):
+        raise TypeError(f"Cannot publish a {type(model).__name__}; pass an IsoCLR encoder or head.")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+    for source in remote_code_files():
+        shutil.copyfile(source, out / source.name)
+
+    config_path = out / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["auto_map"] = {**config.get("auto_map", {}), **AUTO_MAP}
+    task = pipeline_task(model)
+    config["custom_pipelines"] = {task: custom_pipelines_entry(task)}
+    _write_json_atomically(config_path, config)
+
+    model_card = render_model_card(model, tokenizer, card, evaluation_report=evaluation_report)
+    partial = out / "README.md.tmp"
+    model_card.save(str(partial))
+    os.replace(partial, out / "README.md")
+    return out
+
+
+__all__ = ["REMOTE_CODE_FILES", "pipeline_task", "prepare_model_folder", "remote_code_files"]

@@ -1,0 +1,55 @@
+"""`isoclr push`: the command line pushes one commit with the card's model-index from a report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+from huggingface_hub import ModelCard
+
+from isoclr_hf import IsoCLRTokenizer
+from isoclr_hf.cli import push as push_command
+from tests.hub.fake_hub import ENDPOINT, fake_hub_http
+from tests.hub.published_models import tiny_head
+
+
+def run_push(argv: list[str]) -> int:
+    """Parse with the subcommand's own parser (as `isoclr push ...` does) and run it."""
+    parser = argparse.ArgumentParser(prog="isoclr push")
+    push_command.add_arguments(parser)
+    return push_command.run(parser.parse_args(argv))
+
+
+def test_cli_push_uploads_card_with_model_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    model_dir = tmp_path / "head"
+    tiny_head().save_pretrained(model_dir)
+    IsoCLRTokenizer().save_pretrained(model_dir)
+    report = {"task": "half_life_human", "task_type": "regression", "target_names": ["half_life"],
+              "dataset": {"name": "Saluki human half-life", "source": "saluki_halflife"}, "model": str(model_dir),
+              "results": [{"encoder": "pretrained", "method": "linear_probe", "train_fraction": 1.0, "seed": s,
+                           "n_train": 100, "n_test": 20, "pearson": 0.5 + 0.1 * s, "spearman": 0.4, "mse": 0.8}
+                          for s in range(2)]}
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    (tmp_path / "data.md").write_text("Saluki half-life PC1 of 256 chr22 genes.")
+    monkeypatch.setenv("HF_ENDPOINT", ENDPOINT)
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", ENDPOINT)
+    with fake_hub_http() as hub:
+        code = run_push(["--model", str(model_dir), "--repo-id", "lab/tiny-hl", "--token", "hf_test",
+                         "--evaluation-report", str(tmp_path / "report.json"),
+                         "--training-data", str(tmp_path / "data.md"), "--dataset", "lab/saluki"])
+    assert code == 0
+    assert len(hub.commits) == 1 and "lab/tiny-hl" in capsys.readouterr().out
+    card = ModelCard(hub.commits[0].files["README.md"].decode())
+    pearson = [r for r in card.data.eval_results if r.metric_type == "pearsonr"]
+    assert [r.metric_value for r in pearson] == [pytest.approx(0.55)]
+    assert "Saluki half-life PC1 of 256 chr22 genes." in card.text and card.data.datasets == ["lab/saluki"]
+
+
+def test_cli_push_is_a_registered_subcommand() -> None:
+    from isoclr_hf.cli import SUBCOMMANDS
+
+    assert SUBCOMMANDS["push"] == "push"
+    assert (push_command.__doc__ or "").strip().splitlines()[0].startswith("Push a saved model")
