@@ -1,0 +1,76 @@
+"""`isoclr embed`: bundled transcripts -> embeddings on disk that equal the model's own output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import torch
+
+from isoclr_hf import IsoCLRModel, IsoCLRTokenizer
+from isoclr_hf.cli import main
+from tests.tiny_models import tiny_config
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "pretraining"
+SQANTI = DATA / "sqanti3_uhr_chr22"
+CHR9 = DATA / "ensembl91_chr9_1mb"
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "model"
+    IsoCLRModel(tiny_config()).save_pretrained(folder)
+    IsoCLRTokenizer().save_pretrained(folder)
+    return folder
+
+
+def sqanti_arguments() -> list[str]:
+    return [
+        "--fasta", str(SQANTI / "UHR_chr22.filtered.fasta"),
+        "--gtf", str(SQANTI / "UHR_chr22.filtered.gtf"),
+        "--sqanti-classification", str(SQANTI / "UHR_chr22_ML_result_classification.txt"),
+    ]  # fmt: skip
+
+
+def test_embed_sqanti_to_parquet_matches_the_model(model_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "emb.parquet"
+    code = main(["embed", "--model", str(model_dir), *sqanti_arguments(), "--limit", "12", "--dtype", "float32",
+                 "--out", str(out)])  # fmt: skip
+    assert code == 0
+    table = pq.read_table(out).to_pydict()
+    assert len(table["transcript_id"]) == 12
+    assert "embedded 12 transcripts" in capsys.readouterr().out
+    # Recompute the first transcript alone with the model and tokenizer.
+    from isoclr_hf.annotations.sqanti import read_sqanti
+
+    first = next(read_sqanti(SQANTI / "UHR_chr22.filtered.fasta", SQANTI / "UHR_chr22.filtered.gtf",
+                             SQANTI / "UHR_chr22_ML_result_classification.txt"))  # fmt: skip
+    assert table["transcript_id"][0] == first.transcript_id
+    model = IsoCLRModel.from_pretrained(model_dir).eval()
+    batch = IsoCLRTokenizer()(first.sequence, exon_ends=first.exon_ends, cds=first.cds, return_tensors="pt")
+    with torch.no_grad():
+        expected = model(**batch).pooler_output[0].numpy()
+    np.testing.assert_allclose(np.asarray(table["embedding"][0]), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_embed_gtf_and_genome_to_npy(model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "chr9.npy"
+    gtf = CHR9 / "Homo_sapiens.GRCh38.91_chr9_1_1000000.gtf"
+    genome = tmp_path / "genome.fa"  # a copy, so the .fai index is written in tmp_path
+    genome.write_bytes((CHR9 / "Homo_sapiens.GRCh38.dna_sm.primary_assembly_chr9_1_1000000.fa").read_bytes())
+    code = main(["embed", "--model", str(model_dir), "--gtf", str(gtf), "--genome", str(genome), "--limit", "5",
+                 "--out", str(out)])  # fmt: skip
+    assert code == 0
+    embeddings = np.load(out)
+    ids = out.with_suffix(".ids.tsv").read_text().splitlines()
+    assert embeddings.shape == (5, tiny_config().hidden_size)
+    assert ids[0] == "transcript_id\tgene_id" and len(ids) == 6
+    assert np.isfinite(embeddings).all()
+
+
+def test_embed_rejects_an_unknown_output_format(model_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match=r"--out must end in .parquet or .npy"):
+        main(["embed", "--model", str(model_dir), *sqanti_arguments(), "--out", str(tmp_path / "emb.csv")])
+    assert not list(tmp_path.glob("emb*"))
