@@ -189,10 +189,11 @@ class IsoCLRConfig(PretrainedConfig):
         for name, value in positive.items():
             if value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value}.")
-        for name, value in {"dropout": self.dropout, "classifier_dropout": self.classifier_dropout,
-                            "mask_fraction": self.mask_fraction}.items():
-            if not 0.0 <= value < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {value}.")
+        fractions = {"dropout": self.dropout, "classifier_dropout": self.classifier_dropout,
+                     "mask_fraction": self.mask_fraction}  # fmt: skip
+        for name, fraction in fractions.items():
+            if not 0.0 <= fraction < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {fraction}.")
         if self.loss_temperature <= 0:
             raise ValueError(f"loss_temperature must be positive, got {self.loss_temperature}.")
         if self.gene_set_weight_constant < 0:

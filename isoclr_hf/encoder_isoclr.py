@@ -129,6 +129,8 @@ def conv_norm(conv: nn.Conv1d, norm: MaskedBatchNorm1d, x: torch.Tensor, mask: t
     """
     weight, bias = conv.weight, conv.bias
     if not norm.training:
+        assert norm.weight is not None and norm.bias is not None, "IsoCLR batch norms are affine"
+        assert norm.running_mean is not None and norm.running_var is not None, "and track running statistics"
         scale = norm.weight * torch.rsqrt(norm.running_var + norm.eps)  # (C_out,)
         weight = weight * scale[:, None, None]
         centre = norm.running_mean if bias is None else norm.running_mean - bias
@@ -236,7 +238,7 @@ class IsoCLREncoder(nn.Module):
         x, mask = masked_max_pool(x, mask)  # (B, F0, 1, L/2)
         outputs = [x]
         for stage in self.stages:
-            for block in stage:
+            for block in stage:  # type: ignore[attr-defined]  # each stage is a ModuleList
                 x, mask = block(x, mask)
             outputs.append(x)  # (B, F_s, 1, L/2^(s+2))
         return x, mask, outputs

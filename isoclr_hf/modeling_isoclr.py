@@ -91,6 +91,7 @@ class IsoCLRPreTrainedModel(PreTrainedModel):
     """Weight initialisation and the Hugging Face plumbing shared by the IsoCLR models."""
 
     config_class = IsoCLRConfig
+    config: IsoCLRConfig
     base_model_prefix = "isoclr"
     main_input_name = "input_ids"
     _no_split_modules = ["IsoCLRResidualBlock"]
@@ -111,12 +112,12 @@ class IsoCLRPreTrainedModel(PreTrainedModel):
             if module.bias is not None:
                 init.zeros_(module.bias)
         elif isinstance(module, nn.BatchNorm1d):
-            init.ones_(module.weight)
-            init.zeros_(module.bias)
-            init.zeros_(module.running_mean)
-            init.ones_(module.running_var)
-            if module.num_batches_tracked is not None:
-                init.zeros_(module.num_batches_tracked)
+            for ones in (module.weight, module.running_var):
+                if ones is not None:
+                    init.ones_(ones)
+            for zeros in (module.bias, module.running_mean, module.num_batches_tracked):
+                if zeros is not None:
+                    init.zeros_(zeros)
 
 
 class IsoCLRModel(IsoCLRPreTrainedModel):
@@ -212,11 +213,12 @@ class IsoCLRClassificationHead(nn.Module):
         self.dropout = nn.Dropout(config.classifier_dropout)
         width = config.hidden_size
         self.hidden: nn.Linear | None = None
-        if config.classifier_hidden_size is not None:
-            self.hidden = nn.Linear(width, config.classifier_hidden_size)
-            width = config.classifier_hidden_size
-        self.out_proj = nn.Linear(width, config.num_labels)
-        self.out_proj.zero_init = config.classifier_zero_init  # read by _init_weights
+        hidden_size = config.classifier_hidden_size
+        if hidden_size is not None:
+            self.hidden = nn.Linear(width, hidden_size)
+            width = hidden_size
+        self.out_proj = nn.Linear(width, int(config.num_labels))  # type: ignore[arg-type]
+        setattr(self.out_proj, "zero_init", config.classifier_zero_init)  # read by _init_weights  # noqa: B010
 
     def forward(self, pooled: torch.Tensor) -> torch.Tensor:
         """Shape: (batch, hidden_size) -> (batch, num_labels)."""
@@ -252,7 +254,7 @@ class IsoCLRForSequenceClassification(IsoCLRPreTrainedModel):
         return "multi_label_classification" if labels is not None else "single_label_classification"
 
     def _target_stats(self, reference: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        n = self.num_labels
+        n = int(self.num_labels)  # type: ignore[arg-type]
         mean = self.config.target_mean if self.config.target_mean is not None else [0.0] * n
         std = self.config.target_std if self.config.target_std is not None else [1.0] * n
         return reference.new_tensor(mean), reference.new_tensor(std)

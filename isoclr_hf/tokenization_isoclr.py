@@ -185,7 +185,7 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
         if single:
             sequences = None if sequences is None else [sequences]  # type: ignore[list-item]
             tracks = None if tracks is None else [tracks]  # type: ignore[list-item]
-            exon_ends = None if exon_ends is None else [exon_ends]  # type: ignore[list-item]
+            exon_ends = None if exon_ends is None else [exon_ends]  # type: ignore[list-item,assignment]
             cds = None if cds is None else [cds]  # type: ignore[list-item]
         count = len(sequences) if sequences is not None else len(tracks)  # type: ignore[arg-type]
         exon_ends = self._per_sequence(exon_ends, count, "exon_ends")

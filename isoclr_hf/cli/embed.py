@@ -78,7 +78,7 @@ def read_transcripts(args: argparse.Namespace, skipped: Counter[str]) -> Iterato
 
 def load_encoder(name: str, device: str) -> tuple[IsoCLRModel, IsoCLRTokenizer]:
     """The encoder of any IsoCLR checkpoint (encoder, head or contrastive) and its tokenizer."""
-    model = IsoCLRModel.from_pretrained(name).to(device).eval()
+    model = IsoCLRModel.from_pretrained(name).to(device).eval()  # type: ignore[call-arg,arg-type]
     try:
         tokenizer = IsoCLRTokenizer.from_pretrained(name)
     except OSError:  # a checkpoint saved without tokenizer files
