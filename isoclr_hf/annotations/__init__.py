@@ -1,5 +1,24 @@
-"""Readers that turn standard annotation files into :class:`TranscriptRecord` objects."""
+"""Readers that turn standard annotation files into :class:`TranscriptRecord` objects.
 
+Every reader yields records lazily and takes ``on_error="raise"|"skip"`` and an optional
+``skipped`` counter of skip reasons.
+"""
+
+from .errors import AnnotationError
+from .fasta import read_transcript_fasta
+from .genome import IndexedGenome
+from .gtf import read_annotation
+from .mrnabench import read_mrnabench_parquet, tracks_to_annotation
 from .records import TranscriptRecord
+from .sqanti import read_sqanti
 
-__all__ = ["TranscriptRecord"]
+__all__ = [
+    "AnnotationError",
+    "IndexedGenome",
+    "TranscriptRecord",
+    "read_annotation",
+    "read_mrnabench_parquet",
+    "read_sqanti",
+    "read_transcript_fasta",
+    "tracks_to_annotation",
+]

@@ -1,0 +1,307 @@
+"""Build the pretraining corpus (gene sets of transcripts) from annotation files.
+
+Each source starts with the option that names its main file; the options after it (--genome,
+--annotation, --classification, --species, --license) belong to it. Several sources, of any
+species, go into one build:
+
+  isoclr build-corpus --gtf gencode.v44.gtf.gz --genome GRCh38.fa \\
+                      --gtf gencode.vM33.gtf.gz --genome GRCm39.fa --species mus_musculus \\
+                      --orthology human_mouse_1to1_orthologs.tsv --out corpus/
+
+  isoclr build-corpus --transcripts sample.fasta --annotation sample.gtf --classification sample_classification.txt \\
+                      --out corpus/                      (SQANTI3 output)
+
+  isoclr build-corpus --bundled --out demo_corpus/       (the demo corpus from the repository's data/)
+
+The folder gets the DatasetDict (isoclr_hf.corpus.load_corpus), a Parquet export, a dataset card and
+build_summary.json; it appears only when the build succeeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from ..annotations import (
+    AnnotationError,
+    TranscriptRecord,
+    read_annotation,
+    read_mrnabench_parquet,
+    read_sqanti,
+    read_transcript_fasta,
+)
+from ..corpus import OrthologyTable, build_corpus, save_corpus, summarize_corpus
+from ..corpus.card import CorpusSource, render_corpus_card
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+SOURCE_KINDS = {"--gtf": "gtf", "--transcripts": "transcripts", "--mrnabench": "mrnabench"}
+SOURCE_OPTIONS = {
+    "--genome": "genome",
+    "--annotation": "annotation",
+    "--classification": "classification",
+    "--species": "species",
+    "--license": "license",
+}
+
+
+def bundled_sources(data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
+    """The demo corpus's three sources (see data/SOURCES.md)."""
+    pretraining = data_dir / "pretraining"
+    sqanti, chr9, mapt = (
+        pretraining / name for name in ("sqanti3_uhr_chr22", "ensembl91_chr9_1mb", "gencode_mouse_mapt")
+    )
+    return [
+        {
+            "kind": "transcripts",
+            "path": str(sqanti / "UHR_chr22.filtered.fasta"),
+            "annotation": str(sqanti / "UHR_chr22.filtered.gtf"),
+            "classification": str(sqanti / "UHR_chr22_ML_result_classification.txt"),
+            "species": "homo_sapiens",
+            "license": "gpl-3.0",
+            "name": "sqanti3_uhr_chr22",
+            "origin": "ConesaLab/SQANTI3 @ 7aea86e4",
+        },
+        {
+            "kind": "gtf",
+            "path": str(chr9 / "Homo_sapiens.GRCh38.91_chr9_1_1000000.gtf"),
+            "genome": str(chr9 / "Homo_sapiens.GRCh38.dna_sm.primary_assembly_chr9_1_1000000.fa"),
+            "species": "homo_sapiens",
+            "license": "gpl-3.0",
+            "name": "ensembl91_chr9_1mb",
+            "origin": "GoekeLab/bambu @ 42dbb390",
+        },
+        {
+            "kind": "gtf",
+            "path": str(mapt / "MAPT.Mouse.genedb.gtf"),
+            "genome": str(mapt / "MAPT.Mouse.reference.fasta"),
+            "species": "mus_musculus",
+            "license": "gpl-2.0",
+            "name": "gencode_mouse_mapt",
+            "origin": "ablab/IsoQuant @ 71683c2b",
+        },
+    ]
+
+
+BUNDLED_ORTHOLOGY = "orthology/human_mouse_1to1_orthologs.tsv"
+ORTHOLOGY_ORIGINS = {
+    "human_mouse_1to1_orthologs.tsv": "vagarwal87/saluki_paper @ 3aa4e56a, Apache-2.0",
+    "homologene_b68.tsv.gz": "NCBI HomoloGene build 68 via oganm/homologene @ 9a9f99c4, MIT",
+}
+
+
+class _StartSource(argparse.Action):
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, value: Any, option: Any = None
+    ) -> None:
+        sources = getattr(namespace, "sources", None) or []
+        sources.append(
+            {"kind": SOURCE_KINDS[str(option)], "path": value, "species": "homo_sapiens", "license": "unknown"}
+        )
+        namespace.sources = sources
+
+
+class _SourceOption(argparse.Action):
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, value: Any, option: Any = None
+    ) -> None:
+        sources = getattr(namespace, "sources", None)
+        if not sources:
+            parser.error(f"{option} must follow the source it belongs to (--gtf, --transcripts or --mrnabench)")
+        sources[-1][SOURCE_OPTIONS[str(option)]] = value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    inputs = parser.add_argument_group("sources (repeat for several; each option after a source belongs to it)")
+    inputs.add_argument("--gtf", action=_StartSource, metavar="GTF_OR_GFF3", help="GTF/GFF3 annotation; needs --genome")
+    inputs.add_argument(
+        "--transcripts",
+        action=_StartSource,
+        metavar="FASTA",
+        help="transcript FASTA (GENCODE headers give the CDS); optional --annotation, --classification",
+    )
+    inputs.add_argument("--mrnabench", action=_StartSource, metavar="PARQUET", help="parquet in the mRNABench layout")
+    inputs.add_argument("--genome", action=_SourceOption, metavar="FASTA", help="genome FASTA of the --gtf before it")
+    inputs.add_argument(
+        "--annotation",
+        action=_SourceOption,
+        metavar="GTF",
+        help="exon structure (GTF/GFF3) of the --transcripts before it",
+    )
+    inputs.add_argument(
+        "--classification",
+        action=_SourceOption,
+        metavar="TSV",
+        help="SQANTI3 classification table of the --transcripts before it (needs --annotation)",
+    )
+    inputs.add_argument(
+        "--species", action=_SourceOption, help="species of the source before it (default homo_sapiens)"
+    )
+    inputs.add_argument("--license", action=_SourceOption, help="license of the source before it, for the card")
+    inputs.add_argument(
+        "--bundled",
+        action="store_true",
+        help="add the repository's demo data (human chr22 SQANTI3, human chr9 Ensembl, mouse Mapt) "
+        f"and, unless --orthology is given, {BUNDLED_ORTHOLOGY}",
+    )
+    parser.add_argument(
+        "--orthology",
+        action="append",
+        default=[],
+        metavar="TABLE",
+        help="orthology table merging gene sets (HomoloGene TSV or ENSG<TAB>ENSMUSG pairs); repeatable",
+    )
+    parser.add_argument("--out", required=True, type=Path, help="corpus folder to create")
+    parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
+    parser.add_argument("--max-length", type=int, default=12288, help="leave out longer transcripts (default 12288)")
+    parser.add_argument(
+        "--biotype", action="append", default=None, help="keep only this transcript biotype; repeatable"
+    )
+    parser.add_argument("--min-isoforms", type=int, default=1, help="leave out sets with fewer transcripts (default 1)")
+    parser.add_argument("--validation-fraction", type=float, default=0.1)
+    parser.add_argument("--test-fraction", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=0, help="changes which sets go to which split")
+    parser.add_argument(
+        "--on-error",
+        choices=("raise", "skip"),
+        default="raise",
+        help="a bad record stops the build (raise, default) or is left out and counted (skip)",
+    )
+    parser.set_defaults(sources=None)
+
+
+def _check_source(source: dict[str, Any]) -> None:
+    label = f"{'--' + source['kind']} {source['path']}"
+    if source["kind"] == "gtf" and "genome" not in source:
+        raise ValueError(f"{label} needs --genome GENOME_FASTA after it")
+    if "classification" in source and "annotation" not in source:
+        raise ValueError(f"{label} has --classification but no --annotation (the SQANTI3 GTF)")
+    if "genome" in source and source["kind"] != "gtf":
+        raise ValueError(f"--genome belongs after --gtf, not after {label}")
+
+
+def read_source(source: dict[str, Any], on_error: str, skipped: Counter[str]) -> Iterator[TranscriptRecord]:
+    """The records of one source, by the reader its options call for."""
+    kind, path, species = source["kind"], source["path"], source["species"]
+    if kind == "gtf":
+        return read_annotation(path, source["genome"], species=species, on_error=on_error, skipped=skipped)
+    if kind == "mrnabench":
+        return read_mrnabench_parquet(path, species=species, on_error=on_error, skipped=skipped)
+    if "classification" in source:
+        return read_sqanti(
+            path, source["annotation"], source["classification"], species=species, on_error=on_error, skipped=skipped
+        )
+    return read_transcript_fasta(
+        path, species=species, annotation_path=source.get("annotation"), on_error=on_error, skipped=skipped
+    )
+
+
+def _card_source(source: dict[str, Any]) -> CorpusSource:
+    files = [source[key] for key in ("path", "genome", "annotation", "classification") if key in source]
+    kind = "sqanti" if "classification" in source else source["kind"]
+    return CorpusSource(
+        name=source.get("name", Path(source["path"]).name),
+        kind=kind,
+        files=files,
+        species=source["species"],
+        license=source["license"],
+        origin=source.get("origin", ""),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    sources = list(args.sources or [])
+    orthology_paths = list(args.orthology)
+    if args.bundled:
+        if not (DATA_DIR / "pretraining").is_dir():
+            print(f"error: --bundled reads the repository's data/ folder, not found at {DATA_DIR}; "
+                  "run from a clone of the repository", file=sys.stderr)  # fmt: skip
+            return 2
+        sources = bundled_sources() + sources
+        orthology_paths = orthology_paths or [str(DATA_DIR / BUNDLED_ORTHOLOGY)]
+    if not sources:
+        print("error: no sources: give --gtf/--transcripts/--mrnabench files or --bundled", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    skipped: Counter[str] = Counter()
+    try:
+        for source in sources:
+            _check_source(source)
+        tables = [OrthologyTable.load(path) for path in orthology_paths]
+        records = itertools.chain.from_iterable(
+            tqdm(
+                read_source(source, args.on_error, skipped),
+                desc=source.get("name", Path(source["path"]).name),
+                unit=" transcripts",
+                leave=False,
+            )
+            for source in sources
+        )
+        corpus = build_corpus(
+            records,
+            orthology=tables,
+            max_length=args.max_length,
+            biotypes=args.biotype,
+            min_isoforms=args.min_isoforms,
+            validation_fraction=args.validation_fraction,
+            test_fraction=args.test_fraction,
+            seed=args.seed,
+            skipped=skipped,
+        )
+        summary = summarize_corpus(corpus)
+        summary["skipped"] = dict(sorted(skipped.items()))
+        settings = {
+            "max_length": args.max_length,
+            "biotypes": args.biotype or "all",
+            "min_isoforms": args.min_isoforms,
+            "validation_fraction": args.validation_fraction,
+            "test_fraction": args.test_fraction,
+            "seed": args.seed,
+            "on_error": args.on_error,
+        }
+        card = render_corpus_card(
+            summary,
+            [_card_source(source) for source in sources],
+            settings=settings,
+            skipped=summary["skipped"],
+            orthology=[
+                f"`{Path(p).name}` ({ORTHOLOGY_ORIGINS.get(Path(p).name, 'user-supplied')})" for p in orthology_paths
+            ],
+        )
+        summary["seconds"] = round(time.perf_counter() - started, 2)
+        save_corpus(corpus, args.out, card=card, summary=summary, overwrite=args.overwrite)
+    except (AnnotationError, FileNotFoundError, FileExistsError, ValueError) as error:
+        print(f"error: {error}\nNo corpus was written.", file=sys.stderr)
+        return 1
+    print(format_summary(summary, args.out))
+    return 0
+
+
+def format_summary(summary: dict[str, Any], out: Path) -> str:
+    """The lines printed after a build."""
+    isoforms = summary["isoforms_per_set"]
+    lines = [
+        f"Corpus written to {out} in {summary['seconds']} s",
+        f"  gene sets: {summary['sets']:,}   transcripts: {summary['transcripts']:,}   "
+        f"multi-species sets: {summary['multi_species_sets']:,}",
+        f"  isoforms per set: mean {isoforms['mean']}, median {isoforms['median']}, max {isoforms['max']}; "
+        f"{isoforms['sets_with_2_or_more']:,} sets with 2 or more",
+        "  splits: "
+        + ", ".join(
+            f"{name} {c['sets']:,} sets / {c['transcripts']:,} transcripts" for name, c in summary["splits"].items()
+        ),
+        "  species: " + ", ".join(f"{name} {count:,}" for name, count in summary["transcripts_per_species"].items()),
+        "  skipped: " + (", ".join(f"{reason} {count:,}" for reason, count in summary["skipped"].items()) or "none"),
+    ]
+    return "\n".join(lines)
+
+
+__all__ = ["add_arguments", "bundled_sources", "format_summary", "run"]

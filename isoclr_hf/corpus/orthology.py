@@ -1,0 +1,124 @@
+"""Orthology tables: which genes of different species (and paralogs, in HomoloGene) form one group.
+
+Two layouts are read:
+
+- NCBI HomoloGene (``HID``, ``Gene.Symbol``, ``Taxonomy``, ``Gene.ID``; e.g. the bundled
+  ``homologene_b68.tsv.gz``): genes are matched by **gene symbol** (record ``gene_name``, e.g.
+  human ``MAPT`` and mouse ``Mapt``) or by **Entrez Gene id** (record ``gene_id``, as RefSeq GFF3
+  gives). It has no Ensembl ids, so records that carry only an Ensembl gene id (SQANTI3 output,
+  whose ``associated_gene`` is an ENSG) do not match it. Genes sharing an HID are homologs:
+  orthologs across species, and paralogs within a species too.
+- A two-column ortholog pair list (``ENSG<TAB>ENSMUSG[<TAB>...]``, no header; e.g. the bundled
+  ``human_mouse_1to1_orthologs.tsv``): matched by **Ensembl gene id**, version stripped, which
+  every GENCODE/Ensembl/SQANTI3 record has. Each pair is one group.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from ..annotations.structure import strip_version
+
+#: NCBI Taxonomy ids of the HomoloGene species -> species names as records carry them.
+TAXON_SPECIES = {
+    9606: "homo_sapiens",
+    10090: "mus_musculus",
+    10116: "rattus_norvegicus",
+    7955: "danio_rerio",
+    3702: "arabidopsis_thaliana",
+    9913: "bos_taurus",
+    9598: "pan_troglodytes",
+    9615: "canis_lupus_familiaris",
+    8364: "xenopus_tropicalis",
+    9544: "macaca_mulatta",
+    4530: "oryza_sativa",
+    9031: "gallus_gallus",
+    7165: "anopheles_gambiae",
+    7227: "drosophila_melanogaster",
+    6239: "caenorhabditis_elegans",
+    318829: "magnaporthe_oryzae",
+    5141: "neurospora_crassa",
+    4932: "saccharomyces_cerevisiae",
+    28985: "kluyveromyces_lactis",
+    33169: "eremothecium_gossypii",
+    4896: "schizosaccharomyces_pombe",
+}
+
+
+class OrthologyTable:
+    """Maps ``(species, gene key)`` to a homology group id (e.g. ``homologene:74962``).
+
+    Keys are gene ids (Ensembl, version stripped; Entrez) and gene symbols; a record is looked up
+    by its ``gene_id``, then its ``gene_name``.
+
+    Args:
+        name: Short name of the table, the prefix of its group ids.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._groups: dict[tuple[str, str], list[str]] = {}
+
+    def add_group(self, group: str, members: Iterable[tuple[str, str]]) -> None:
+        """Add ``(species, key)`` members to group ``group`` (a key in several groups keeps all)."""
+        group_id = f"{self.name}:{group}"
+        for species, key in members:
+            if key:
+                found = self._groups.setdefault((species, key), [])
+                if group_id not in found:
+                    found.append(group_id)
+
+    def groups_of(self, species: str, gene_id: str, gene_name: str = "") -> list[str]:
+        """Group ids of a gene, by id first, then by symbol; ``[]`` if the table does not have it."""
+        return self._groups.get((species, strip_version(gene_id))) or self._groups.get((species, gene_name)) or []
+
+    def __len__(self) -> int:
+        return len(self._groups)
+
+    @classmethod
+    def from_homologene(cls, path: str | os.PathLike[str], taxa: dict[int, str] | None = None) -> OrthologyTable:
+        """Read a HomoloGene table (``HID``, ``Gene.Symbol``, ``Taxonomy``, ``Gene.ID``; tab-separated)."""
+        taxa = TAXON_SPECIES if taxa is None else taxa
+        frame = pd.read_csv(path, sep="\t", dtype={"HID": str, "Gene.Symbol": str, "Gene.ID": str})
+        table = cls("homologene")
+        for hid, species_code, symbol, entrez in zip(
+            frame["HID"], frame["Taxonomy"], frame["Gene.Symbol"], frame["Gene.ID"]
+        ):
+            species = taxa.get(int(species_code), f"taxon_{species_code}")
+            table.add_group(hid, [(species, symbol), (species, entrez)])
+        return table
+
+    @classmethod
+    def from_pairs(
+        cls, path: str | os.PathLike[str], species: tuple[str, str] = ("homo_sapiens", "mus_musculus")
+    ) -> OrthologyTable:
+        """Read a headerless ortholog pair list: gene of ``species[0]``, gene of ``species[1]``, ... ."""
+        frame = pd.read_csv(path, sep="\t", header=None, usecols=[0, 1], dtype=str)
+        table = cls(Path(path).name.split(".")[0])
+        for first, second in zip(frame[0], frame[1]):
+            first, second = strip_version(first), strip_version(second)
+            table.add_group(first, [(species[0], first), (species[1], second)])
+        return table
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> OrthologyTable:
+        """Read either layout, told apart by the HomoloGene header."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"orthology table not found: {path}")
+        opener = gzip.open if path.suffix == ".gz" else open
+        with opener(path, "rt") as handle:
+            first_line = handle.readline()
+        if first_line.startswith("HID\t"):
+            return cls.from_homologene(path)
+        if len(first_line.split("\t")) >= 2 and first_line.startswith("ENS"):
+            return cls.from_pairs(path)
+        raise ValueError(
+            f"{path}: not a HomoloGene table (header HID, Gene.Symbol, Taxonomy, Gene.ID) nor an Ensembl "
+            "ortholog pair list (ENSG<TAB>ENSMUSG, no header)"
+        )
