@@ -124,9 +124,8 @@ def write_results(rows: list[dict], info: dict, out: Path) -> str:
             f"{row['gflop_per_s']:,.0f} | {row['matmul_peak_gflop_per_s']:,.0f} | {row['fraction_of_peak']:.2f}"
             if "gflop_per_s" in row else "- | - | -"
         )  # fmt: skip
-        lines.append(
-            f"| {row['what']} | {row['dtype']} | {row['length']:,} | {row['batch']} | {row['nt_per_s']:,.0f} | {extra} |"
-        )
+        cells = f"{row['what']} | {row['dtype']} | {row['length']:,} | {row['batch']} | {row['nt_per_s']:,.0f}"
+        lines.append(f"| {cells} | {extra} |")
     table = "\n".join(lines) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".md").write_text(table)
