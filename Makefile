@@ -39,8 +39,17 @@ test: $(VENV)/.installed chromium
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check isoclr_hf training tests benchmarks demo
 
+SQANTI := data/pretraining/sqanti3_uhr_chr22
+
 demo: $(VENV)/.installed
-	$(PY) -m isoclr_hf.demo --out $(DEMO_DIR)
+	$(VENV)/bin/isoclr build-corpus --bundled --out $(DEMO_DIR)/corpus --overwrite
+	$(VENV)/bin/accelerate launch --cpu --num_processes 1 training/pretrain.py \
+		--config training/configs/demo_cpu.yaml --corpus $(DEMO_DIR)/corpus --output_dir $(DEMO_DIR)/isoclr-s
+	$(VENV)/bin/isoclr evaluate --model $(DEMO_DIR)/isoclr-s/final --task saluki_halflife_human \
+		--out $(DEMO_DIR)/evaluation/halflife
+	$(VENV)/bin/isoclr embed --model $(DEMO_DIR)/isoclr-s/final --fasta $(SQANTI)/UHR_chr22.filtered.fasta \
+		--gtf $(SQANTI)/UHR_chr22.filtered.gtf --sqanti-classification $(SQANTI)/UHR_chr22_ML_result_classification.txt \
+		--out $(DEMO_DIR)/embeddings.parquet
 
 benchmarks: $(VENV)/.installed
 	$(PY) benchmarks/inference.py
