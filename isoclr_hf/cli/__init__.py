@@ -25,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, module_name in SUBCOMMANDS.items():
         module = importlib.import_module(f"{__name__}.{module_name}")
         summary = (module.__doc__ or name).strip().splitlines()[0]
-        sub = commands.add_parser(name, help=summary, description=module.__doc__)
+        sub = commands.add_parser(
+            name, help=summary, description=module.__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        )
         module.add_arguments(sub)
         sub.set_defaults(run=module.run)
     return parser

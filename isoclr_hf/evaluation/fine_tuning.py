@@ -1,0 +1,280 @@
+"""Full fine-tuning of a regression head (``IsoCLRForSequenceClassification``) with accelerate.
+
+The recipe follows the IsoCLR paper: the head's last layer starts at zero (``classifier_zero_init``),
+Adam, exponential learning-rate decay of 0.95 per epoch, and no weight decay on the pretrained
+encoder. Where it departs from the paper (the encoder's learning rate), the reason is given on
+:class:`FineTuneSettings`. The best epoch on the validation split is kept.
+
+``training/finetune.py`` is the command-line script around :func:`fine_tune`; ``isoclr evaluate``
+calls it directly for the side-by-side comparison.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from tqdm.auto import tqdm
+from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers.utils import logging as transformers_logging
+
+from ..annotations.records import TranscriptRecord
+from ..configuration_isoclr import IsoCLRConfig
+from ..modeling_isoclr import IsoCLRForSequenceClassification
+from ..tokenization_isoclr import IsoCLRTokenizer
+from .embedding import length_sorted_batches
+
+
+@dataclass
+class FineTuneSettings:
+    """Fine-tuning hyperparameters.
+
+    Attributes:
+        epochs: Passes over the training split.
+        batch_size: Examples per optimisation step (per process).
+        learning_rate: Adam learning rate of the encoder (paper: 0.01 for all weights). Kept
+            separate from the head's so that a pretrained encoder can be tuned more gently (e.g.
+            1e-3) on small label sets, where a large rate can erase the pretraining.
+        head_learning_rate: Adam learning rate of the head (paper: 0.01).
+        lr_decay: Per-epoch exponential decay factor (paper: 0.95).
+        head_weight_decay: Decoupled weight decay on the head only; the pretrained encoder gets none.
+        max_steps: Stop after this many optimisation steps (``None``: run all epochs).
+        seed: Seed for shuffling.
+    """
+
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-2
+    head_learning_rate: float = 1e-2
+    lr_decay: float = 0.95
+    head_weight_decay: float = 0.0
+    max_steps: int | None = None
+    seed: int = 0
+
+
+@dataclass
+class FineTuneHistory:
+    """Per-epoch training loss (normalised units) and validation MSE (original units)."""
+
+    train_loss: list[float] = field(default_factory=list)
+    validation_mse: list[float] = field(default_factory=list)
+    best_epoch: int = -1
+    steps: int = 0
+
+
+def load_tokenizer(model_path: str | Path) -> PreTrainedTokenizerBase:
+    """The tokenizer saved with a model, or a default ``IsoCLRTokenizer`` when none was saved."""
+    path = Path(model_path)
+    if path.is_dir() and not any((path / name).exists() for name in ("tokenizer_config.json", "vocab.json")):
+        config = IsoCLRConfig.from_pretrained(path)
+        return IsoCLRTokenizer(model_max_length=getattr(config, "max_sequence_length", 12288))
+    return AutoTokenizer.from_pretrained(model_path, trust_remote_code=True)
+
+
+def regression_config(
+    base: IsoCLRConfig, *, target_name: str, target_mean: float, target_std: float
+) -> IsoCLRConfig:
+    """A copy of ``base`` set up for one named regression target with its normalisation."""
+    config = copy.deepcopy(base)
+    config.num_labels = 1
+    config.problem_type = "regression"
+    config.target_names = [target_name]
+    config.target_mean = [float(target_mean)]
+    config.target_std = [float(target_std) if target_std > 0 else 1.0]
+    config.architectures = ["IsoCLRForSequenceClassification"]
+    return config
+
+
+def build_regression_model(
+    model_path: str | Path,
+    *,
+    target_name: str,
+    target_mean: float,
+    target_std: float,
+    pretrained: bool = True,
+    seed: int = 0,
+) -> IsoCLRForSequenceClassification:
+    """A regression head on the encoder at ``model_path``, or on the same architecture freshly initialised.
+
+    Args:
+        model_path: Folder (or Hub id) of any IsoCLR checkpoint: encoder, contrastive model or head.
+        target_name: Name of the target (stored in ``config.target_names``).
+        target_mean: Training-split mean of the target (stored; predictions come back in original units).
+        target_std: Training-split standard deviation of the target.
+        pretrained: Load the encoder weights; ``False`` gives the random-initialisation control.
+        seed: Seed of the initialisation (of the head, and of the encoder when not pretrained).
+    """
+    config = regression_config(
+        IsoCLRConfig.from_pretrained(model_path),
+        target_name=target_name, target_mean=target_mean, target_std=target_std,
+    )
+    torch.manual_seed(seed)
+    if not pretrained:
+        return IsoCLRForSequenceClassification(config)
+    # The head is missing from an encoder checkpoint by design; keep transformers' load report quiet.
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()
+    try:
+        return IsoCLRForSequenceClassification.from_pretrained(model_path, config=config, ignore_mismatched_sizes=True)
+    finally:
+        transformers_logging.set_verbosity(verbosity)
+
+
+class _RecordDataset(torch.utils.data.Dataset):
+    def __init__(self, records: list[TranscriptRecord], labels: np.ndarray) -> None:
+        self.records, self.labels = records, np.asarray(labels, dtype=np.float32)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: int) -> tuple[TranscriptRecord, float]:
+        return self.records[index], float(self.labels[index])
+
+
+def _collate(tokenizer: PreTrainedTokenizerBase):  # type: ignore[no-untyped-def]
+    def collate(items: list[tuple[TranscriptRecord, float]]) -> dict[str, torch.Tensor]:
+        records = [record for record, _ in items]
+        batch = tokenizer(
+            [r.sequence for r in records],
+            exon_ends=[r.exon_ends or None for r in records],
+            cds=[r.cds for r in records],
+            names=[r.transcript_id for r in records],
+            truncation=True,
+            pad_to_multiple_of=32,
+            return_tensors="pt",
+        )
+        return {**batch, "labels": torch.tensor([label for _, label in items], dtype=torch.float32)}
+
+    return collate
+
+
+def predict_records(
+    model: IsoCLRForSequenceClassification,
+    tokenizer: PreTrainedTokenizerBase,
+    records: list[TranscriptRecord],
+    *,
+    batch_size: int = 64,
+) -> np.ndarray:
+    """Regression predictions in original units, in input order. Shape: (len(records),)."""
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    result = np.zeros(len(records), dtype=np.float64)
+    try:
+        with torch.no_grad():
+            for indices in length_sorted_batches([len(r.sequence) for r in records], batch_size=batch_size):
+                batch = _collate(tokenizer)([(records[i], 0.0) for i in indices])
+                batch.pop("labels")
+                output = model(**{k: v.to(device) for k, v in batch.items()})
+                result[indices] = output.predictions[:, 0].float().cpu().numpy()
+    finally:
+        model.train(was_training)
+    return result
+
+
+def _optimizer(model: IsoCLRForSequenceClassification, settings: FineTuneSettings) -> torch.optim.Optimizer:
+    head = list(model.classifier.parameters())
+    head_ids = {id(p) for p in head}
+    encoder = [p for p in model.parameters() if id(p) not in head_ids]
+    return torch.optim.AdamW(
+        [
+            {"params": encoder, "lr": settings.learning_rate, "weight_decay": 0.0},
+            {"params": head, "lr": settings.head_learning_rate, "weight_decay": settings.head_weight_decay},
+        ]
+    )
+
+
+def fine_tune(
+    model: IsoCLRForSequenceClassification,
+    tokenizer: PreTrainedTokenizerBase,
+    train_records: list[TranscriptRecord],
+    train_labels: np.ndarray,
+    validation_records: list[TranscriptRecord],
+    validation_labels: np.ndarray,
+    *,
+    settings: FineTuneSettings | None = None,
+    accelerator: Accelerator | None = None,
+    progress: bool = True,
+) -> tuple[IsoCLRForSequenceClassification, FineTuneHistory]:
+    """Fine-tune all weights on the training split; keep the epoch best on validation MSE.
+
+    Args:
+        model: A regression head whose config holds the target normalisation.
+        tokenizer: The model's tokenizer.
+        train_records, train_labels: Training split; labels in original units.
+        validation_records, validation_labels: Validation split, for choosing the epoch.
+        settings: Hyperparameters (defaults: :class:`FineTuneSettings`).
+        accelerator: An ``Accelerator`` (devices, processes, mixed precision); a default one when ``None``.
+        progress: Show a tqdm bar.
+
+    Returns:
+        The unwrapped model with the best epoch's weights, in eval mode, and the history.
+    """
+    settings = settings or FineTuneSettings()
+    accelerator = accelerator or Accelerator()
+    if len(train_records) == 0 or len(validation_records) == 0:
+        raise ValueError("Fine-tuning needs non-empty training and validation splits.")
+    generator = torch.Generator().manual_seed(settings.seed)
+    loader = torch.utils.data.DataLoader(
+        _RecordDataset(train_records, train_labels),
+        batch_size=settings.batch_size,
+        shuffle=True,
+        generator=generator,
+        collate_fn=_collate(tokenizer),
+        drop_last=len(train_records) > settings.batch_size,  # no tiny last batch for batch norm
+    )
+    optimizer = _optimizer(model, settings)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=settings.lr_decay)
+    model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
+    history = FineTuneHistory()
+    best_state: dict[str, torch.Tensor] | None = None
+    best_mse = math.inf
+    total = settings.epochs * len(loader) if settings.max_steps is None else settings.max_steps
+    bar = tqdm(total=total, desc="fine-tuning", unit="step", disable=not progress or not accelerator.is_main_process)
+    for epoch in range(settings.epochs):
+        model.train()
+        losses = []
+        for batch in loader:
+            loss = model(**batch).loss
+            accelerator.backward(loss)
+            optimizer.step()
+            optimizer.zero_grad()
+            losses.append(float(loss.detach()))
+            history.steps += 1
+            bar.update(1)
+            if settings.max_steps is not None and history.steps >= settings.max_steps:
+                break
+        scheduler.step()
+        unwrapped = accelerator.unwrap_model(model)
+        predictions = predict_records(unwrapped, tokenizer, validation_records, batch_size=2 * settings.batch_size)
+        mse = float(np.mean((predictions - np.asarray(validation_labels)) ** 2))
+        history.train_loss.append(float(np.mean(losses)) if losses else math.nan)
+        history.validation_mse.append(mse)
+        bar.set_postfix(epoch=epoch + 1, validation_mse=f"{mse:.4g}")
+        if mse < best_mse:
+            best_mse, history.best_epoch = mse, epoch
+            best_state = {k: v.detach().cpu().clone() for k, v in unwrapped.state_dict().items()}
+        if settings.max_steps is not None and history.steps >= settings.max_steps:
+            break
+    bar.close()
+    unwrapped = accelerator.unwrap_model(model)
+    if best_state is not None:
+        unwrapped.load_state_dict(best_state)
+    unwrapped.eval()
+    return unwrapped, history
+
+
+__all__ = [
+    "FineTuneHistory",
+    "FineTuneSettings",
+    "build_regression_model",
+    "fine_tune",
+    "load_tokenizer",
+    "predict_records",
+    "regression_config",
+]

@@ -1,0 +1,102 @@
+"""Fine-tuning: the paper's recipe, original units, Auto-class round trip, a few steps on every task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from transformers import AutoModelForSequenceClassification
+
+from isoclr_hf.evaluation.features import sequence_features
+from isoclr_hf.evaluation.fine_tuning import (
+    FineTuneSettings,
+    _optimizer,
+    build_regression_model,
+    fine_tune,
+    load_tokenizer,
+    predict_records,
+)
+from isoclr_hf.evaluation.probe import fit_ridge_probe
+from isoclr_hf.evaluation.splits import task_split
+from isoclr_hf.evaluation.tasks import RegressionTask, load_task
+from tests.evaluation.conftest import write_mrnabench_parquet
+
+
+def _slices(task: RegressionTask, n_train: int = 24, n_other: int = 8) -> tuple[RegressionTask, ...]:
+    split = task_split(task)
+    return (task.subset(split["train"][:n_train]), task.subset(split["validation"][:n_other]),
+            task.subset(split["test"][:n_other]))
+
+
+def test_new_head_starts_at_zero_and_predicts_the_mean_in_original_units(tiny_model_dir: Path) -> None:
+    model = build_regression_model(tiny_model_dir, target_name="half_life", target_mean=250.0, target_std=40.0)
+    assert torch.count_nonzero(model.classifier.out_proj.weight) == 0
+    task = load_task(write_mrnabench_parquet(Path(tiny_model_dir).parent / "head_zero.parquet"))
+    predictions = predict_records(model, load_tokenizer(tiny_model_dir), task.records[:5])
+    np.testing.assert_allclose(predictions, 250.0)
+
+
+def test_pretrained_weights_are_loaded_and_random_init_is_not(tiny_model_dir: Path) -> None:
+    from isoclr_hf import IsoCLRModel
+
+    encoder = IsoCLRModel.from_pretrained(tiny_model_dir)
+    kwargs = {"target_name": "y", "target_mean": 0.0, "target_std": 1.0}
+    loaded = build_regression_model(tiny_model_dir, **kwargs)
+    fresh = build_regression_model(tiny_model_dir, pretrained=False, **kwargs)
+    reference = encoder.encoder.stem_conv.weight
+    assert torch.equal(loaded.isoclr.encoder.stem_conv.weight, reference)
+    assert not torch.equal(fresh.isoclr.encoder.stem_conv.weight, reference)
+
+
+def test_pretrained_encoder_gets_no_weight_decay(tiny_model_dir: Path) -> None:
+    model = build_regression_model(tiny_model_dir, target_name="y", target_mean=0.0, target_std=1.0)
+    groups = _optimizer(model, FineTuneSettings(head_weight_decay=0.1)).param_groups
+    encoder_ids = {id(p) for p in model.isoclr.parameters()}
+    assert {id(p) for p in groups[0]["params"]} == encoder_ids and groups[0]["weight_decay"] == 0.0
+    assert {id(p) for p in groups[1]["params"]} == {id(p) for p in model.classifier.parameters()}
+
+
+@pytest.mark.parametrize("task_name", ["saluki_halflife_human", "siegel_3utr_jurkat", "te_5utr_hek293", "mrnabench"])
+def test_probe_and_a_few_fine_tuning_steps_on_each_task(
+    task_name: str, tiny_model_dir: Path, bundled_tasks: dict, tmp_path: Path
+) -> None:
+    task = (load_task(write_mrnabench_parquet(tmp_path / "b.parquet")) if task_name == "mrnabench"
+            else bundled_tasks[task_name])
+    train, validation, test = _slices(task)
+    probe = fit_ridge_probe(sequence_features(train.records), train.labels,
+                            sequence_features(validation.records), validation.labels)
+    assert np.isfinite(probe.predict(sequence_features(test.records))).all()
+
+    scale, offset = 1000.0, 5000.0  # labels far from 0 and 1: predictions must come back in these units
+    model = build_regression_model(tiny_model_dir, target_name=task.target_name,
+                                   target_mean=float(train.labels.mean() * scale + offset),
+                                   target_std=float(train.labels.std() * scale))
+    tokenizer = load_tokenizer(tiny_model_dir)
+    model, history = fine_tune(model, tokenizer, train.records, train.labels * scale + offset, validation.records,
+                               validation.labels * scale + offset,
+                               settings=FineTuneSettings(epochs=1, batch_size=8, max_steps=2), progress=False)
+    assert history.steps == 2 and np.isfinite(history.train_loss).all()
+    predictions = predict_records(model, tokenizer, test.records)
+    spread = train.labels.std() * scale
+    assert np.abs(predictions - (train.labels.mean() * scale + offset)).max() < 5 * spread
+
+
+def test_fine_tuned_head_round_trips_through_the_auto_class(
+    tiny_model_dir: Path, bundled_tasks: dict, tmp_path: Path
+) -> None:
+    train, validation, test = _slices(bundled_tasks["te_5utr_hek293"])
+    model = build_regression_model(tiny_model_dir, target_name="log2_te", target_mean=float(train.labels.mean()),
+                                   target_std=float(train.labels.std()))
+    tokenizer = load_tokenizer(tiny_model_dir)
+    model, _ = fine_tune(model, tokenizer, train.records, train.labels, validation.records, validation.labels,
+                         settings=FineTuneSettings(epochs=1, batch_size=8, max_steps=2), progress=False)
+    model.save_pretrained(tmp_path / "head")
+    tokenizer.save_pretrained(tmp_path / "head")
+    reloaded = AutoModelForSequenceClassification.from_pretrained(tmp_path / "head", trust_remote_code=True)
+    assert reloaded.config.target_names == ["log2_te"]
+    assert reloaded.config.target_mean == pytest.approx([train.labels.mean()])
+    assert reloaded.config.target_std == pytest.approx([train.labels.std()])
+    np.testing.assert_allclose(predict_records(reloaded, load_tokenizer(tmp_path / "head"), test.records),
+                               predict_records(model, tokenizer, test.records), rtol=1e-5, atol=1e-6)
