@@ -57,7 +57,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="Per process.")
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate,
-                        help="Encoder learning rate (default 0.01, the paper's).")
+                        help="Encoder learning rate (default 1e-3; the paper used 0.01).")
     parser.add_argument("--head-learning-rate", type=float, default=defaults.head_learning_rate)
     parser.add_argument("--lr-decay", type=float, default=defaults.lr_decay, help="Per-epoch decay (paper 0.95).")
     parser.add_argument("--head-weight-decay", type=float, default=defaults.head_weight_decay)

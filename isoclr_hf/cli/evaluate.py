@@ -66,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-steps", type=int, default=None, help="Cap on fine-tuning steps per run.")
     parser.add_argument("--batch-size", type=int, default=32, help="Fine-tuning batch size.")
     parser.add_argument("--learning-rate", type=float, default=FineTuneSettings.learning_rate,
-                        help="Encoder learning rate for fine-tuning (default 0.01, the paper's).")
+                        help="Encoder learning rate for fine-tuning (default 1e-3; the paper used 0.01).")
     parser.add_argument("--head-learning-rate", type=float, default=FineTuneSettings.head_learning_rate,
                         help="Head learning rate for fine-tuning (default 0.01, the paper's).")
     parser.add_argument("--lr-decay", type=float, default=FineTuneSettings.lr_decay,
