@@ -1,7 +1,8 @@
-"""The transcript record: what every annotation reader yields and the corpus stores."""
+"""The transcript record: what every annotation reader yields and the corpus stores, and its tokenization."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -50,3 +51,35 @@ class TranscriptRecord:
     @classmethod
     def from_dict(cls, row: dict[str, Any]) -> TranscriptRecord:
         return cls(**{name: row[name] for name in cls.__dataclass_fields__ if name in row})
+
+
+def tokenize_records(
+    tokenizer: Any,
+    records: Sequence[TranscriptRecord | Mapping[str, Any]],
+    *,
+    truncation: bool = False,
+    max_length: int | None = None,
+    pad_to_multiple_of: int | None = 32,
+    return_tensors: str = "pt",
+) -> Any:
+    """Tokenizer inputs for a batch of records (or corpus rows holding the record fields).
+
+    Incomplete CDS are accepted: the readers only let a CDS that is not a multiple of 3 through
+    when the annotation flags it (``cds_start_NF``/``cds_end_NF``).
+
+    Returns:
+        The tokenizer's ``BatchEncoding``, shape ``(len(records), padded length)`` per key.
+    """
+    # Only these fields matter here, so corpus rows need not carry the whole record.
+    rows = [record.to_dict() if isinstance(record, TranscriptRecord) else record for record in records]
+    return tokenizer(
+        [row["sequence"] for row in rows],
+        exon_ends=[list(row["exon_ends"]) or None for row in rows],
+        cds=[(row["cds_start"], row["cds_end"]) if row["cds_start"] >= 0 else None for row in rows],
+        names=[row["transcript_id"] for row in rows],
+        truncation=truncation,
+        max_length=max_length,
+        pad_to_multiple_of=pad_to_multiple_of,
+        allow_incomplete_cds=True,
+        return_tensors=return_tensors,
+    )

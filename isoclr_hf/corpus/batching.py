@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..annotations.records import tokenize_records
 from ..tokenization_isoclr import IsoCLRTokenizer
 
 ENCODER_MULTIPLE = 32  # the encoder downsamples 32x; inputs are padded to a multiple of 32
@@ -214,19 +215,11 @@ class ContrastivePairCollator:
 
     def encode(self, transcripts: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
         """Tokenize transcript dicts into one padded view. Shapes: (batch, padded length)."""
-        return dict(
-            self.tokenizer(
-                [t["sequence"] for t in transcripts],
-                exon_ends=[list(t["exon_ends"]) or None for t in transcripts],
-                cds=[(t["cds_start"], t["cds_end"]) if t["cds_start"] >= 0 else None for t in transcripts],
-                names=[t["transcript_id"] for t in transcripts],
-                truncation=True,
-                max_length=self.max_length,
-                pad_to_multiple_of=self.pad_to_multiple_of,
-                allow_incomplete_cds=True,  # corpora keep CDS flagged cds_start_NF/cds_end_NF
-                return_tensors="pt",
-            )
-        )
+        encoded = tokenize_records(
+            self.tokenizer, transcripts, truncation=True, max_length=self.max_length,
+            pad_to_multiple_of=self.pad_to_multiple_of,
+        )  # fmt: skip
+        return dict(encoded)
 
     def __call__(self, examples: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
         first = self.encode([example["first"] for example in examples])

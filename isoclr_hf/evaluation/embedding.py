@@ -15,7 +15,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from ..annotations.records import TranscriptRecord
+from ..annotations.records import TranscriptRecord, tokenize_records
 
 
 def length_sorted_batches(
@@ -107,15 +107,7 @@ def embed_records(
                                    disable=not progress) as bar:
             for indices in batches:
                 chosen = [records[i] for i in indices]
-                batch = tokenizer(
-                    [r.sequence for r in chosen],
-                    exon_ends=[r.exon_ends or None for r in chosen],
-                    cds=[r.cds for r in chosen],
-                    names=[r.transcript_id for r in chosen],
-                    truncation=truncation,
-                    pad_to_multiple_of=32,
-                    return_tensors="pt",
-                )
+                batch = tokenize_records(tokenizer, chosen, truncation=truncation)
                 batch = {name: tensor.to(device) for name, tensor in batch.items()}
                 with autocast:
                     pooled = encoder(**batch).pooler_output  # (B, hidden_size)

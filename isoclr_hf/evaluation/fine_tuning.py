@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from transformers import AutoTokenizer, PreTrainedTokenizerBase
 from transformers.utils import logging as transformers_logging
 
-from ..annotations.records import TranscriptRecord
+from ..annotations.records import TranscriptRecord, tokenize_records
 from ..configuration_isoclr import IsoCLRConfig
 from ..modeling_isoclr import IsoCLRForSequenceClassification
 from ..tokenization_isoclr import IsoCLRTokenizer
@@ -140,15 +140,7 @@ class _RecordDataset(torch.utils.data.Dataset):
 def _collate(tokenizer: PreTrainedTokenizerBase):  # type: ignore[no-untyped-def]
     def collate(items: list[tuple[TranscriptRecord, float]]) -> dict[str, torch.Tensor]:
         records = [record for record, _ in items]
-        batch = tokenizer(
-            [r.sequence for r in records],
-            exon_ends=[r.exon_ends or None for r in records],
-            cds=[r.cds for r in records],
-            names=[r.transcript_id for r in records],
-            truncation=True,
-            pad_to_multiple_of=32,
-            return_tensors="pt",
-        )
+        batch = tokenize_records(tokenizer, records, truncation=True)
         return {**batch, "labels": torch.tensor([label for _, label in items], dtype=torch.float32)}
 
     return collate

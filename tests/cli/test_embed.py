@@ -60,13 +60,13 @@ def test_embed_gtf_and_genome_to_npy(model_dir: Path, tmp_path: Path) -> None:
     gtf = CHR9 / "Homo_sapiens.GRCh38.91_chr9_1_1000000.gtf"
     genome = tmp_path / "genome.fa"  # a copy, so the .fai index is written in tmp_path
     genome.write_bytes((CHR9 / "Homo_sapiens.GRCh38.dna_sm.primary_assembly_chr9_1_1000000.fa").read_bytes())
-    code = main(["embed", "--model", str(model_dir), "--gtf", str(gtf), "--genome", str(genome), "--limit", "5",
-                 "--out", str(out)])  # fmt: skip
+    # The whole annotation: it holds incomplete CDS (cds_start_NF/cds_end_NF), which must embed too.
+    code = main(["embed", "--model", str(model_dir), "--gtf", str(gtf), "--genome", str(genome), "--out", str(out)])
     assert code == 0
     embeddings = np.load(out)
     ids = out.with_suffix(".ids.tsv").read_text().splitlines()
-    assert embeddings.shape == (5, tiny_config().hidden_size)
-    assert ids[0] == "transcript_id\tgene_id" and len(ids) == 6
+    assert embeddings.shape == (105, tiny_config().hidden_size)
+    assert ids[0] == "transcript_id\tgene_id" and len(ids) == 106
     assert np.isfinite(embeddings).all()
 
 
