@@ -50,6 +50,10 @@ class IsoCLRConfig(PretrainedConfig):
             field grows geometrically within a stage.
         max_dilation: Upper bound on the dilation.
         dropout: Dropout between the two convolutions of a residual block.
+        max_length_groups: The encoder splits a batch into at most this many groups of similar
+            length, each padded only to its own longest row, when that saves at least 10% of the
+            positions. Batch-norm statistics are shared by the groups, so this changes the compute,
+            never the result; 1 turns it off.
         pooling: How the sequence of output positions becomes one embedding: "mean" or "max", over
             valid (non-padding) positions only.
         max_sequence_length: Longest transcript accepted without truncation (the paper's 12,288).
@@ -87,6 +91,7 @@ class IsoCLRConfig(PretrainedConfig):
         dilation_base: int = 2,  # dilations 1, 2, 4, ... within a stage
         max_dilation: int = 32,  # keeps the widest gap well inside a 384-position output
         dropout: float = 0.1,
+        max_length_groups: int = 6,  # both views of a pair differ in length: grouping cuts padding
         pooling: str = "mean",
         max_sequence_length: int = 12288,  # the paper's maximum transcript length
         unknown_base_value: float = 0.25,
@@ -115,6 +120,7 @@ class IsoCLRConfig(PretrainedConfig):
         self.dilation_base = int(dilation_base)
         self.max_dilation = int(max_dilation)
         self.dropout = float(dropout)
+        self.max_length_groups = int(max_length_groups)
         self.pooling = pooling
         self.max_sequence_length = int(max_sequence_length)
         self.unknown_base_value = float(unknown_base_value)
@@ -179,6 +185,7 @@ class IsoCLRConfig(PretrainedConfig):
             "stem_kernel_size": self.stem_kernel_size,
             "dilation_base": self.dilation_base,
             "max_dilation": self.max_dilation,
+            "max_length_groups": self.max_length_groups,
             "max_sequence_length": self.max_sequence_length,
             "projection_hidden_size": self.projection_hidden_size,
             "projection_dim": self.projection_dim,

@@ -8,15 +8,20 @@ any 1-D CNN. Activations are held as ``(batch, channels, 1, length)`` in ``chann
 format and the convolutions run as 2-D ones: on CPU (oneDNN) and GPU (cuDNN) that layout is
 2-3x faster than channels-first 1-D convolutions, and pooling over length becomes a strided max.
 
-Padding. ``mask`` is ``None`` when no sequence in the batch is padded; otherwise it is 1 at valid
-positions, shape ``(batch, 1, 1, length)``, and every layer zeroes the positions beyond each
-sequence's valid length, so a transcript's features never depend on what else is in its batch.
-Pooling uses ceil semantics: a sequence of length L has ceil(L/2) valid positions after a pool.
+Padding. The encoder takes a batch as one or more length groups (rows of similar length, each
+padded only to its own longest row). Per group, ``mask`` is ``None`` when no row is padded; otherwise
+it is 1 at valid positions, shape ``(batch, 1, 1, length)``, and every layer zeroes the positions
+beyond each row's valid length, so a transcript's features never depend on what else is in its
+batch. Batch-norm statistics in training are taken over the valid positions of all groups together,
+so grouping changes the compute, never the result. Pooling uses ceil semantics: a sequence of
+length L has ceil(L/2) valid positions after a pool.
 
 Eval mode folds each batch norm into the convolution before it (one pass instead of two).
 """
 
 from __future__ import annotations
+
+import itertools
 
 import torch
 import torch.nn.functional as F
@@ -84,36 +89,47 @@ def random_position_mask(attention_mask: torch.Tensor, fraction: float) -> torch
     return ranks < counts[:, None]
 
 
-class MaskedBatchNorm1d(nn.BatchNorm1d):
-    """Batch norm over ``(batch, channels, 1, length)`` whose training statistics count valid positions only.
+Groups = list[torch.Tensor]
+Masks = list[torch.Tensor | None]
 
-    Keeps ``nn.BatchNorm1d``'s parameters and buffers, so checkpoints look like any batch norm.
+
+class MaskedBatchNorm1d(nn.BatchNorm1d):
+    """Batch norm over length groups of ``(batch, channels, 1, length)`` activations.
+
+    In training, the statistics are those of all valid positions of all groups together: exactly
+    what one padded batch would give, whatever the grouping. Keeps ``nn.BatchNorm1d``'s parameters
+    and buffers, so checkpoints look like any batch norm.
     """
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:  # type: ignore[override]
-        if not self.training or mask is None:
-            momentum = 0.1 if self.momentum is None else self.momentum
+    def forward(self, xs: Groups, masks: Masks) -> Groups:  # type: ignore[override]
+        momentum = 0.1 if self.momentum is None else self.momentum
+        if not self.training or (len(xs) == 1 and masks[0] is None):
             if self.training and self.num_batches_tracked is not None:
                 self.num_batches_tracked.add_(1)
-            return F.batch_norm(
-                x, self.running_mean, self.running_var, self.weight, self.bias, self.training, momentum, self.eps
-            )
-        valid = mask.to(x.dtype)
-        count = valid.sum() * 1.0
-        mean = (x * valid).sum(dim=(0, 2, 3)) / count  # (C,)
-        centred = x - mean[None, :, None, None]
-        var = ((centred * valid) ** 2).sum(dim=(0, 2, 3)) / count  # (C,)
+            return [
+                F.batch_norm(
+                    x, self.running_mean, self.running_var, self.weight, self.bias, self.training, momentum, self.eps
+                )
+                for x in xs
+            ]
+        count = sum(float(x.shape[0] * x.shape[-1]) if m is None else m.sum() for x, m in zip(xs, masks))
+        mean = sum(_masked_sum(x, m) for x, m in zip(xs, masks)) / count  # (C,)
+        var = sum(_masked_sum((x - mean[None, :, None, None]) ** 2, m) for x, m in zip(xs, masks)) / count  # (C,)
         if self.running_mean is not None and self.running_var is not None:
             with torch.no_grad():
-                momentum = 0.1 if self.momentum is None else self.momentum
-                unbiased = var * count / (count - 1).clamp(min=1)
+                unbiased = var * count / (count - 1) if float(count) > 1 else var
                 self.running_mean.lerp_(mean.detach().to(self.running_mean.dtype), momentum)
                 self.running_var.lerp_(unbiased.detach().to(self.running_var.dtype), momentum)
                 if self.num_batches_tracked is not None:
                     self.num_batches_tracked.add_(1)
         scale = torch.rsqrt(var + self.eps) * (self.weight if self.affine else 1.0)
         shift = (self.bias if self.affine else 0.0) - mean * scale
-        return x * scale[None, :, None, None] + shift[None, :, None, None]
+        return [x * scale[None, :, None, None] + shift[None, :, None, None] for x in xs]
+
+
+def _masked_sum(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Per-channel sum over valid positions. Shape: (B, C, 1, L) -> (C,)."""
+    return (x if mask is None else x * mask).sum(dim=(0, 2, 3))
 
 
 def _same_padding(conv: nn.Conv1d) -> tuple[int, int]:
@@ -122,8 +138,8 @@ def _same_padding(conv: nn.Conv1d) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def conv_norm(conv: nn.Conv1d, norm: MaskedBatchNorm1d, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """'Same' 1-D convolution then batch norm, on channels-last ``(B, C_in, 1, L)`` -> ``(B, C_out, 1, L)``.
+def conv_norm(conv: nn.Conv1d, norm: MaskedBatchNorm1d, xs: Groups, masks: Masks) -> Groups:
+    """'Same' 1-D convolution then batch norm, per group: ``(B, C_in, 1, L)`` -> ``(B, C_out, 1, L)``.
 
     In eval mode the batch norm is folded into the convolution's weight and bias.
     """
@@ -135,14 +151,18 @@ def conv_norm(conv: nn.Conv1d, norm: MaskedBatchNorm1d, x: torch.Tensor, mask: t
         weight = weight * scale[:, None, None]
         centre = norm.running_mean if bias is None else norm.running_mean - bias
         bias = norm.bias - centre * scale
-    weight = weight.to(x.dtype).unsqueeze(2).contiguous(memory_format=torch.channels_last)  # (C_out, C_in, 1, k)
-    bias = None if bias is None else bias.to(x.dtype)
+    dtype = xs[0].dtype
+    weight = weight.to(dtype).unsqueeze(2).contiguous(memory_format=torch.channels_last)  # (C_out, C_in, 1, k)
+    bias = None if bias is None else bias.to(dtype)
     left, right = _same_padding(conv)
-    if left != right:
-        x = F.pad(x, (left, right)).contiguous(memory_format=torch.channels_last)
-        left = 0
-    out = F.conv2d(x, weight, bias, padding=(0, left), dilation=(1, conv.dilation[0]))
-    return out if not norm.training else norm(out, mask)
+    outs = []
+    for x in xs:
+        padding = left
+        if left != right:
+            x = F.pad(x, (left, right)).contiguous(memory_format=torch.channels_last)
+            padding = 0
+        outs.append(F.conv2d(x, weight, bias, padding=(0, padding), dilation=(1, conv.dilation[0])))
+    return outs if not norm.training else norm(outs, masks)
 
 
 def masked_max_pool(x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -158,6 +178,11 @@ def masked_max_pool(x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.T
     if mask is not None:
         mask = torch.maximum(mask[..., 0::2], mask[..., 1::2])
     return pooled, mask
+
+
+def _pool_groups(xs: Groups, masks: Masks) -> tuple[Groups, Masks]:
+    pooled = [masked_max_pool(x, m) for x, m in zip(xs, masks)]
+    return [x for x, _ in pooled], [m for _, m in pooled]
 
 
 def _apply_mask(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
@@ -184,17 +209,21 @@ class IsoCLRResidualBlock(nn.Module):
         self.shortcut_conv = nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels else None
         self.shortcut_norm = MaskedBatchNorm1d(out_channels) if in_channels != out_channels else None
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Shape: x (B, C_in, 1, L), mask (B, 1, 1, L) or None -> (B, C_out, 1, L'), L' = ceil(L/2) if downsampling."""
+    def forward(self, xs: Groups, masks: Masks) -> tuple[Groups, Masks]:
+        """Shape per group: (B, C_in, 1, L), mask (B, 1, 1, L) or None -> (B, C_out, 1, L'),
+        L' = ceil(L/2) when downsampling."""
         if self.downsample:
-            x, mask = masked_max_pool(x, mask)
-        hidden = _apply_mask(self.dropout(F.relu(conv_norm(self.conv1, self.norm1, x, mask))), mask)
-        hidden = conv_norm(self.conv2, self.norm2, hidden, mask)
+            xs, masks = _pool_groups(xs, masks)
+        hidden = [
+            _apply_mask(self.dropout(F.relu(h)), m)
+            for h, m in zip(conv_norm(self.conv1, self.norm1, xs, masks), masks)
+        ]
+        hidden = conv_norm(self.conv2, self.norm2, hidden, masks)
         if self.shortcut_conv is not None and self.shortcut_norm is not None:
-            hidden = hidden + conv_norm(self.shortcut_conv, self.shortcut_norm, x, mask)
+            shortcut = conv_norm(self.shortcut_conv, self.shortcut_norm, xs, masks)
         else:
-            hidden = hidden + x
-        return _apply_mask(F.relu(hidden), mask), mask
+            shortcut = xs
+        return [_apply_mask(F.relu(h + s), m) for h, s, m in zip(hidden, shortcut, masks)], masks
 
 
 class IsoCLREncoder(nn.Module):
@@ -222,26 +251,73 @@ class IsoCLREncoder(nn.Module):
             in_channels = filters
         self.stages = nn.ModuleList(stages)
 
-    def forward(
-        self, tracks: torch.Tensor, mask: torch.Tensor | None
-    ) -> tuple[torch.Tensor, torch.Tensor | None, list[torch.Tensor]]:
-        """Encode.
+    def forward(self, tracks: Groups, masks: Masks) -> tuple[Groups, Masks, list[Groups]]:
+        """Encode length groups of one batch (batch-norm statistics are shared by the groups).
 
         Args:
-            tracks: Input tracks, zero at padding. Shape: (B, T, 1, L), channels-last.
-            mask: Valid positions, or ``None`` when nothing is padded. Shape: (B, 1, 1, L).
+            tracks: Per group, input tracks zero at padding. Shape: (B_g, T, 1, L_g), channels-last.
+            masks: Per group, valid positions, or ``None`` when nothing in the group is padded.
+                Shape: (B_g, 1, 1, L_g).
 
         Returns:
-            Features (B, C, 1, ceil(L/32)), their mask (or ``None``), and the stem and stage outputs.
+            Per group: features (B_g, C, 1, ceil(L_g/32)) and their masks; and, per layer (stem,
+            then each stage), the groups' outputs.
         """
-        x = _apply_mask(F.relu(conv_norm(self.stem_conv, self.stem_norm, tracks, mask)), mask)  # (B, F0, 1, L)
-        x, mask = masked_max_pool(x, mask)  # (B, F0, 1, L/2)
-        outputs = [x]
+        stem = conv_norm(self.stem_conv, self.stem_norm, tracks, masks)
+        xs = [_apply_mask(F.relu(h), m) for h, m in zip(stem, masks)]
+        xs, masks = _pool_groups(xs, masks)  # (B_g, F0, 1, L_g/2)
+        outputs = [xs]
         for stage in self.stages:
             for block in stage:  # type: ignore[attr-defined]  # each stage is a ModuleList
-                x, mask = block(x, mask)
-            outputs.append(x)  # (B, F_s, 1, L/2^(s+2))
-        return x, mask, outputs
+                xs, masks = block(xs, masks)
+            outputs.append(xs)  # (B_g, F_s, 1, L_g/2^(s+2))
+        return xs, masks, outputs
+
+
+def plan_length_groups(lengths: list[int], max_groups: int, min_saving: float = 0.1) -> list[list[int]]:
+    """Split a batch into at most ``max_groups`` groups of similar length, to cut padding.
+
+    Rows are sorted by length (longest first) and cut into contiguous runs that minimise the padded
+    positions ``sum(rows in group x longest in group)``: dynamic programming, taking the fewest groups
+    within 2% of the best; for batches over 128 rows, equal-count runs. The split is kept only if it
+    saves at least ``min_saving`` of the positions of one padded batch.
+
+    Returns:
+        Row indices of each group.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    count = len(order)
+    if max_groups <= 1 or count < 2:
+        return [order]
+    sorted_lengths = [lengths[i] for i in order]
+    groups = min(max_groups, count)
+    if count > 128:
+        bounds = [round(k * count / groups) for k in range(groups + 1)]
+    else:
+        # cost[g][j]: least padded positions covering the first j rows with g groups.
+        infinity = float("inf")
+        cost = [[infinity] * (count + 1) for _ in range(groups + 1)]
+        cut = [[0] * (count + 1) for _ in range(groups + 1)]
+        cost[0][0] = 0.0
+        for g in range(1, groups + 1):
+            for j in range(1, count + 1):
+                for i in range(g - 1, j):  # the last group holds rows i..j-1; row i is its longest
+                    value = cost[g - 1][i] + (j - i) * sorted_lengths[i]
+                    if value < cost[g][j]:
+                        cost[g][j], cut[g][j] = value, i
+        # Fewer, larger groups run more efficiently: take the fewest within 2% of the best.
+        single = count * sorted_lengths[0]
+        groups = min(g for g in range(1, groups + 1) if cost[g][count] <= cost[groups][count] + 0.02 * single)
+        bounds, j = [count], count
+        for g in range(groups, 0, -1):
+            j = cut[g][j]
+            bounds.append(j)
+        bounds = bounds[::-1]
+    runs = [order[a:b] for a, b in itertools.pairwise(bounds) if b > a]
+    padded = sum(len(run) * lengths[run[0]] for run in runs)
+    if padded > (1 - min_saving) * count * sorted_lengths[0]:
+        return [order]
+    return runs
 
 
 __all__ = [
@@ -250,5 +326,6 @@ __all__ = [
     "MaskedBatchNorm1d",
     "base_track_table",
     "build_tracks",
+    "plan_length_groups",
     "random_position_mask",
 ]

@@ -22,7 +22,7 @@ from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
 from .configuration_isoclr import IsoCLRConfig
-from .encoder_isoclr import IsoCLREncoder, build_tracks, random_position_mask
+from .encoder_isoclr import IsoCLREncoder, build_tracks, plan_length_groups, random_position_mask
 from .loss_isoclr import DecoupledContrastiveLoss
 
 try:  # transformers >= 5: init functions that skip weights already loaded from a checkpoint
@@ -85,6 +85,23 @@ class IsoCLRContrastiveOutput(ModelOutput):
     partner_embeddings: torch.Tensor | None = None
     projections: torch.Tensor | None = None
     partner_projections: torch.Tensor | None = None
+
+
+def _assemble(parts: list[torch.Tensor], groups: list[list[int]] | None, batch: int) -> torch.Tensor:
+    """Put per-group outputs back in batch order, zero-padded to the longest.
+
+    Shape: per group (B_g, C, 1, L_g) -> (batch, C, max L_g).
+    """
+    if groups is None:
+        return parts[0].squeeze(2)
+    width = max(part.shape[-1] for part in parts)
+    dtype = parts[0].dtype
+    for part in parts[1:]:  # under autocast, groups (and masks) may differ in dtype
+        dtype = torch.promote_types(dtype, part.dtype)
+    out = parts[0].new_zeros(batch, parts[0].shape[1], width, dtype=dtype)
+    for rows, part in zip(groups, parts):
+        out[torch.tensor(rows, device=part.device), :, : part.shape[-1]] = part.squeeze(2).to(dtype)
+    return out
 
 
 class IsoCLRPreTrainedModel(PreTrainedModel):
@@ -175,28 +192,53 @@ class IsoCLRModel(IsoCLRPreTrainedModel):
             tracks = build_tracks(self.config, input_ids, cds_track, splice_track, dtype)  # (B, L, T)
         if masked_positions is not None:
             tracks = tracks.masked_fill(masked_positions[..., None].bool(), self.config.mask_value)
-        mask = None  # no padding anywhere: the encoder skips masking
-        if not bool(attention_mask.bool().all()):
-            tracks = tracks * attention_mask[..., None].to(dtype)
-            mask = attention_mask.to(dtype)[:, None, None, :]  # (B, 1, 1, L)
-        # (B, L, T) contiguous is exactly (B, T, 1, L) in channels_last memory format: no copy.
-        x = tracks.transpose(1, 2).unsqueeze(2).contiguous(memory_format=torch.channels_last)
-        features, out_mask, stage_outputs = self.encoder(x, mask)  # (B, C, 1, L'), L' = ceil(L/32)
-        features = features.squeeze(2)  # (B, C, L')
-        if out_mask is None:
-            out_mask = torch.ones_like(features[:, :1, :])  # (B, 1, L')
-        else:
-            out_mask = out_mask.squeeze(2)  # (B, 1, L')
+        xs, masks, groups = self._length_groups(tracks, attention_mask)
+        group_features, group_masks, stage_outputs = self.encoder(xs, masks)  # per group (B_g, C, 1, L'_g)
+        batch = tracks.shape[0]
+        features = _assemble(group_features, groups, batch)  # (B, C, L'), L' = ceil(longest / 32)
+        ones = [torch.ones_like(f[:, :1]) if m is None else m for f, m in zip(group_features, group_masks)]
+        out_mask = _assemble(ones, groups, batch)  # (B, 1, L')
         pooled = self._pool(features, out_mask)  # (B, C)
         hidden_states = None
         if output_hidden_states:
-            hidden_states = tuple(h.squeeze(2).transpose(1, 2) for h in stage_outputs)  # (B, L_s, C_s)
+            hidden_states = tuple(_assemble(h, groups, batch).transpose(1, 2) for h in stage_outputs)  # (B, L_s, C_s)
         return IsoCLRModelOutput(
             last_hidden_state=features.transpose(1, 2),  # (B, L', C)
             pooler_output=pooled,
             output_mask=out_mask[:, 0, :],
             hidden_states=hidden_states,
         )
+
+    def _length_groups(
+        self, tracks: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[list[torch.Tensor], list[torch.Tensor | None], list[list[int]] | None]:
+        """Cut the batch into length groups (see ``plan_length_groups``), each padded to its own longest row.
+
+        Shape: tracks (B, L, T), attention_mask (B, L) -> per group tracks (B_g, T, 1, L_g) in
+        channels-last layout and masks (B_g, 1, 1, L_g) or ``None``; and the rows of each group
+        (``None`` for one group holding the batch in order).
+        """
+        lengths = attention_mask.sum(1).tolist()
+        groups: list[list[int]] | None = plan_length_groups(lengths, self.config.max_length_groups)
+        if groups is not None and len(groups) == 1:
+            groups = None  # the whole batch in its own order: no gather
+        xs: list[torch.Tensor] = []
+        masks: list[torch.Tensor | None] = []
+        for rows in [list(range(len(lengths)))] if groups is None else groups:
+            width = max(1, max(lengths[r] for r in rows))
+            if groups is None:
+                group_tracks, group_mask = tracks[:, :width], attention_mask[:, :width]
+            else:
+                index = torch.tensor(rows, device=tracks.device)
+                group_tracks, group_mask = tracks[index, :width], attention_mask[index, :width]
+            mask = None  # nothing padded in this group: the encoder skips masking
+            if any(lengths[r] < width for r in rows):
+                group_tracks = group_tracks * group_mask[..., None].to(tracks.dtype)
+                mask = group_mask.to(tracks.dtype)[:, None, None, :]  # (B_g, 1, 1, L_g)
+            # (B, L, T) contiguous is exactly (B, T, 1, L) in channels_last memory format.
+            xs.append(group_tracks.transpose(1, 2).unsqueeze(2).contiguous(memory_format=torch.channels_last))
+            masks.append(mask)
+        return xs, masks, groups
 
     def _pool(self, features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Pool over valid positions. Shape: (B, C, L), (B, 1, L) -> (B, C)."""

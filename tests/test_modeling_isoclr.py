@@ -231,3 +231,39 @@ def test_training_statistics_ignore_padding(config, tokenizer) -> None:
         results.append((out.pooler_output, model.encoder.stages[2][0].norm1.running_mean.clone()))
     torch.testing.assert_close(results[0][0], results[1][0], atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(results[0][1], results[1][1], atol=1e-6, rtol=1e-5)
+
+
+def test_plan_length_groups_cuts_padding() -> None:
+    from isoclr_hf.encoder_isoclr import plan_length_groups
+
+    lengths = [1000, 990, 300, 310, 980, 295]
+    groups = plan_length_groups(lengths, max_groups=4)
+    assert sorted(i for group in groups for i in group) == list(range(6))
+    assert sorted(sorted(group) for group in groups) == [[0, 1, 4], [2, 3, 5]]
+    assert plan_length_groups([100, 98, 99], max_groups=4) == [[0, 2, 1]]  # saving under 10%: one group
+    assert len(plan_length_groups(list(range(1, 400)), max_groups=3)) == 3  # large batches: equal counts
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_length_groups_change_compute_not_results(mode, tokenizer) -> None:
+    """Grouped encoding equals one padded batch: outputs, gradients and batch-norm statistics."""
+    rng = np.random.default_rng(4)
+    sequences = [random_sequence(n, rng) for n in (900, 120, 870, 95, 400, 130)]
+    batch = tokenizer(sequences, return_tensors="pt")
+    initial = IsoCLRModel(tiny_config(max_length_groups=1)).state_dict()
+    results = []
+    for groups in (1, 4):
+        model = IsoCLRModel(tiny_config(max_length_groups=groups))
+        model.load_state_dict(initial)
+        model.train(mode == "train")
+        out = model(**batch)
+        out.pooler_output.pow(2).sum().backward()
+        norm = model.encoder.stages[1][0].norm1
+        results.append((out, model.encoder.stem_conv.weight.grad.clone(), norm.running_var.clone()))
+    (single, single_grad, single_var), (grouped, grouped_grad, grouped_var) = results
+    torch.testing.assert_close(grouped.pooler_output, single.pooler_output, atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(grouped.output_mask, single.output_mask)
+    valid = single.output_mask.bool()
+    torch.testing.assert_close(grouped.last_hidden_state[valid], single.last_hidden_state[valid], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(grouped_grad, single_grad, atol=1e-4, rtol=1e-3)
+    torch.testing.assert_close(grouped_var, single_var, atol=1e-6, rtol=1e-5)

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from ..annotations.records import tokenize_records
+from ..encoder_isoclr import plan_length_groups
 from ..tokenization_isoclr import IsoCLRTokenizer
 
 ENCODER_MULTIPLE = 32  # the encoder downsamples 32x; inputs are padded to a multiple of 32
@@ -172,24 +173,35 @@ def shard_batch(batch: Sequence[int], rank: int, world_size: int) -> list[int]:
 
 
 def padded_fraction(
-    batches: Sequence[Sequence[int]], view_lengths: np.ndarray, multiple: int = ENCODER_MULTIPLE
+    batches: Sequence[Sequence[int]],
+    view_lengths: np.ndarray,
+    multiple: int = ENCODER_MULTIPLE,
+    max_length_groups: int | None = None,
 ) -> float:
     """Fraction of the encoder's input positions that are padding, over a list of batches.
 
     Args:
         batches: Lists of pair indices.
         view_lengths: Lengths of both views of each pair. Shape: (n_pairs, 2).
-        multiple: Padded lengths are rounded up to this multiple (the encoder's downsampling).
+        multiple: Padded lengths are rounded up to this multiple (the tokenizer's padding).
+        max_length_groups: Count what the encoder computes with ``config.max_length_groups``: the
+            ``2B`` views of a batch cut into length groups (``plan_length_groups``), each padded to
+            its own longest view (the encoder trims the tokenizer's rounding). ``None``: one
+            ``(2B, L)`` tensor padded to the longest view, rounded up to ``multiple``.
 
     Returns:
-        ``padded positions / total positions``, where a batch of ``B`` pairs occupies
-        ``2 * B * padded_length(longest view)`` positions.
+        ``padded positions / total positions``.
     """
     view_lengths = np.asarray(view_lengths)
     total = valid = 0
     for batch in batches:
         rows = view_lengths[list(batch)]  # (B, 2)
-        total += 2 * len(batch) * padded_length(rows.max(), multiple)
+        if max_length_groups is None:
+            total += 2 * len(batch) * padded_length(rows.max(), multiple)
+        else:
+            lengths = [int(n) for n in rows.reshape(-1)]  # (2B,)
+            groups = plan_length_groups(lengths, max_length_groups)
+            total += sum(len(group) * lengths[group[0]] for group in groups)
         valid += int(rows.sum())
     return 0.0 if total == 0 else 1.0 - valid / total
 
