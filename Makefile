@@ -1,30 +1,53 @@
 # Two commands for a fresh machine (see README.md):
 #   make demo   build the corpus from the bundled data, pretrain isoclr-s, evaluate it, embed transcripts
 #   make test   run the test suite
-# Both create .venv and install what they need. On a machine without an NVIDIA GPU, torch is the
-# CPU build (TORCH_SPEC); set TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu where the default
-# index would give you CUDA wheels.
+# Both create .venv and install the exact versions in requirements/lock.txt (`make lock` refreshes it).
+# On a machine without an NVIDIA GPU, torch is the CPU build; set
+# TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu where the default index would give you CUDA wheels.
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX_URL ?=
 DEMO_DIR ?= outputs/demo
+# Exact versions the suite last passed with (made by `make lock` from pyproject.toml's ranges).
+LOCK := requirements/lock.txt
+# The oldest and the newest 4.x transformers we declare: remote code is loaded under each in its own venv.
+COMPAT_TRANSFORMERS ?= 4.46.3 4.57.6
+COMPAT_VENVS := $(foreach v,$(COMPAT_TRANSFORMERS),.venv-compat/transformers-$(v)/.installed)
 
-.PHONY: demo test lint benchmarks chromium clean-demo
+.PHONY: demo test lint lock compat benchmarks chromium clean-demo
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	@if command -v nvidia-smi >/dev/null 2>&1; then \
-		echo "NVIDIA GPU found: installing torch with CUDA"; $(PY) -m pip install --quiet torch; \
+		echo "NVIDIA GPU found: installing torch with CUDA"; $(PY) -m pip install --quiet -c $(LOCK) torch; \
 	else \
-		echo "No GPU: installing the CPU build ($(TORCH_SPEC))"; \
-		$(PY) -m pip install --quiet $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL)) "$(TORCH_SPEC)"; \
+		echo "No GPU: installing the CPU build of torch"; \
+		$(PY) -m pip install --quiet $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL)) -c $(LOCK) torch; \
 	fi
-	$(PY) -m pip install --quiet -e ".[dev,demo]"
+	$(PY) -m pip install --quiet -c $(LOCK) -e ".[dev,demo]"
 	touch $@
+
+# A venv per supported transformers version, with only what remote code needs (torch, transformers, numpy).
+.venv-compat/transformers-%/.installed: requirements/compat-transformers-%.txt
+	$(PYTHON) -m venv .venv-compat/transformers-$*
+	.venv-compat/transformers-$*/bin/python -m pip install --quiet \
+		$(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL)) \
+		-r requirements/compat-transformers-$*.in -c requirements/compat-transformers-$*.txt
+	touch $@
+
+compat: $(COMPAT_VENVS)
+
+# Refresh the locks after changing pyproject.toml's dependencies (needs `uv`, a dev dependency).
+lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra demo --python-version 3.11 \
+		-c requirements/torch-cpu.txt --custom-compile-command "make lock" -o $(LOCK)
+	for v in $(COMPAT_TRANSFORMERS); do \
+		$(VENV)/bin/uv pip compile requirements/compat-transformers-$$v.in --python-version 3.11 \
+			--custom-compile-command "make lock" -o requirements/compat-transformers-$$v.txt || exit 1; \
+	done
 
 # The browser test drives Debian's Chromium; it is skipped (with the reason) where it can't be installed.
 chromium:
@@ -33,8 +56,8 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; \
 	} || echo "Chromium could not be installed: the browser test will be skipped."
 
-test: $(VENV)/.installed chromium
-	$(PY) -m pytest -q
+test: $(VENV)/.installed $(COMPAT_VENVS) chromium
+	ISOCLR_COMPAT_VENVS="$(COMPAT_TRANSFORMERS)" $(PY) -m pytest -q
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check isoclr_hf training tests benchmarks demo

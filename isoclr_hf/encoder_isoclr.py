@@ -1,7 +1,7 @@
 """The IsoCLR dilated residual CNN: input tracks -> per-position features at 1/32 resolution.
 
 Remote code: imported by ``modeling_isoclr.py`` and copied next to the weights; imports only torch
-and the siblings ``configuration_isoclr.py`` and ``tokenization_isoclr.py`` (the vocabulary).
+and the siblings ``configuration_isoclr.py`` and ``vocabulary_isoclr.py``.
 
 Layout. Parameters are ordinary ``nn.Conv1d`` / ``nn.BatchNorm1d`` ones, so checkpoints look like
 any 1-D CNN. Activations are held as ``(batch, channels, 1, length)`` in ``channels_last`` memory
@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .configuration_isoclr import IsoCLRConfig
-from .tokenization_isoclr import IUPAC_BASES, VOCABULARY
+from .vocabulary_isoclr import IUPAC_BASES, VOCABULARY
 
 # Token id -> bases it stands for, in channel order A, C, G, T; padding stands for none.
 _TOKEN_BASES = tuple(IUPAC_BASES.get(token, "") for token in VOCABULARY)

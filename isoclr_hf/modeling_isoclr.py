@@ -1,7 +1,8 @@
 """IsoCLR models: the dilated residual CNN encoder, a downstream head and the contrastive model.
 
 Remote code: copied next to the weights by ``save_pretrained``; imports only torch, transformers and
-the sibling files ``configuration_isoclr.py`` and ``loss_isoclr.py``.
+its siblings. It imports every sibling that any of them needs *directly* (``vocabulary_isoclr.py``
+too), because transformers 4.x copies only the direct relative imports of a local folder's module.
 
 The CNN itself is in ``encoder_isoclr.py``. Everything returned to the user is channels-last
 ``(batch, length, channels)`` like other Hugging Face models.
@@ -24,6 +25,9 @@ from transformers.utils import ModelOutput
 from .configuration_isoclr import IsoCLRConfig
 from .encoder_isoclr import IsoCLREncoder, build_tracks, plan_length_groups, random_position_mask
 from .loss_isoclr import DecoupledContrastiveLoss
+from .vocabulary_isoclr import VOCABULARY
+
+VOCABULARY_SIZE = len(VOCABULARY)  # token ids run from 0 (padding) to VOCABULARY_SIZE - 1
 
 try:  # transformers >= 5: init functions that skip weights already loaded from a checkpoint
     from transformers import initialization as init

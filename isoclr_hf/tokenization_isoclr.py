@@ -1,7 +1,7 @@
 """Six-track IsoCLR tokenizer: sequence + exon ends + CDS -> compact model inputs.
 
-Remote code: copied next to the weights by ``save_pretrained``; imports only numpy, torch and
-transformers.
+Remote code: copied next to the weights by ``save_pretrained``; imports only numpy, torch,
+transformers and the sibling ``vocabulary_isoclr.py``.
 
 The model's input is six tracks per nucleotide (one-hot A/C/G/T, a codon-start track over the CDS,
 an exon-end track). The tokenizer does not build floats: it returns one byte per nucleotide for the
@@ -20,17 +20,9 @@ from typing import Any
 import numpy as np
 from transformers import BatchEncoding, PreTrainedTokenizer
 
-# id 0 is padding; 1-4 the bases; 5 N; 6-15 the other IUPAC ambiguity codes.
-VOCABULARY = ("[PAD]", "A", "C", "G", "T", "N", "R", "Y", "S", "W", "K", "M", "B", "D", "H", "V")
-PAD_ID = 0
-# Bases each code stands for (order A, C, G, T). Used by the model to build the base tracks.
-IUPAC_BASES = {
-    "A": "A", "C": "C", "G": "G", "T": "T", "N": "ACGT",
-    "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
-    "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG",
-}  # fmt: skip
+from .vocabulary_isoclr import ALPHABET_HELP, IUPAC_BASES, PAD_ID, VOCABULARY
+
 _INVALID = 255
-ALPHABET_HELP = "A, C, G, T/U, N and the IUPAC codes R Y S W K M B D H V, in either case"
 
 
 def _byte_table() -> bytes:

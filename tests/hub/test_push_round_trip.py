@@ -74,7 +74,10 @@ def test_push_is_one_commit_and_loads_offline_by_repo_id(saved_head: Path, tmp_p
         env={"HF_HUB_CACHE": str(cache), "HF_HUB_OFFLINE": "1"},
     )
     output = json.loads(result.stdout.strip().splitlines()[-1])
-    np.testing.assert_array_equal(output["predictions"], expected)  # identical outputs
+    # Same weights and inputs, but another process: oneDNN may choose other kernels (blocking, thread
+    # split) there, so float32 sums can differ in the last bits (2.4e-7 seen with torch 2.13). Equality
+    # within float32 rounding is the contract here, not bit identity.
+    np.testing.assert_allclose(output["predictions"], expected, rtol=1e-5, atol=1e-6)
     assert [row["half_life"] for row in output["pipeline"]] == pytest.approx([row[0] for row in expected])
 
 

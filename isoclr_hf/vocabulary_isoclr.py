@@ -1,0 +1,18 @@
+"""The nucleotide vocabulary shared by the IsoCLR tokenizer and model.
+
+Remote code: copied next to the weights. It imports nothing, so every model file can import it
+directly. transformers 4.x copies only the *direct* relative imports of the file named in
+``auto_map`` into its module cache when loading from a local folder; so each remote-code file that
+needs the vocabulary imports this module itself rather than through another sibling.
+"""
+
+# id 0 is padding; 1-4 the bases; 5 N; 6-15 the other IUPAC ambiguity codes.
+VOCABULARY = ("[PAD]", "A", "C", "G", "T", "N", "R", "Y", "S", "W", "K", "M", "B", "D", "H", "V")
+PAD_ID = 0
+# Bases each code stands for (order A, C, G, T). Used by the model to build the base tracks.
+IUPAC_BASES = {
+    "A": "A", "C": "C", "G": "G", "T": "T", "N": "ACGT",
+    "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
+    "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG",
+}  # fmt: skip
+ALPHABET_HELP = "A, C, G, T/U, N and the IUPAC codes R Y S W K M B D H V, in either case"
