@@ -141,6 +141,9 @@ class IsoCLRConfig(PretrainedConfig):
         auto_map = {**AUTO_MAP, **(kwargs.pop("auto_map", None) or {})}
         if self.target_names is not None and "num_labels" not in kwargs and "id2label" not in kwargs:
             kwargs["id2label"] = dict(enumerate(self.target_names))
+        # transformers 4.x's pipeline() loads a tokenizer for a remote-code model only when the config
+        # names a tokenizer class; the class itself is found through the tokenizer's auto_map.
+        kwargs.setdefault("tokenizer_class", "IsoCLRTokenizer")
         super().__init__(**kwargs)
         self.auto_map = auto_map
         self._validate()

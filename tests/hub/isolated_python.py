@@ -35,11 +35,16 @@ else:
 
 
 def run_without_package(
-    code: str, workdir: Path, env: dict[str, str] | None = None, timeout: float = 120
+    code: str,
+    workdir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    python: str | Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a child Python that cannot import ``isoclr_hf``; raises with its output on failure.
 
-    Hugging Face caches (modules, hub) go under ``workdir``, and the Hub is offline.
+    Hugging Face caches (modules, hub) go under ``workdir``, and the Hub is offline. ``python`` is the
+    interpreter to use (another venv's, e.g. one with an older transformers); this one by default.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     script = workdir / "run_without_package.py"
@@ -56,8 +61,9 @@ def run_without_package(
     )
     child_env.update(env or {})
     result = subprocess.run(
-        [sys.executable, "-I", str(script)], cwd=workdir, env=child_env, capture_output=True, text=True, timeout=timeout
-    )
+        [str(python or sys.executable), "-I", str(script)],
+        cwd=workdir, env=child_env, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
     if result.returncode != 0:
         raise AssertionError(f"The isolated child failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
