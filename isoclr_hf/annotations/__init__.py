@@ -1,10 +1,12 @@
 """Readers that turn standard annotation files into :class:`TranscriptRecord` objects.
 
 Every reader yields records lazily and takes ``on_error="raise"|"skip"`` and an optional
-``skipped`` counter of skip reasons.
+``skipped`` counter of skip reasons (a :class:`SkipLog` also keeps the skipped transcripts' ids).
+Every problem with an input file is an :class:`AnnotationError` (a ``ValueError``) naming the file
+and, where it has one, the line and transcript.
 """
 
-from .errors import AnnotationError
+from .errors import AnnotationError, SkipLog
 from .fasta import read_transcript_fasta
 from .genome import IndexedGenome
 from .gtf import read_annotation
@@ -15,6 +17,7 @@ from .sqanti import read_sqanti
 __all__ = [
     "AnnotationError",
     "IndexedGenome",
+    "SkipLog",
     "TranscriptRecord",
     "read_annotation",
     "read_mrnabench_parquet",

@@ -15,10 +15,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyfaidx
-
 from .errors import AnnotationError, check_on_error, handle_problem
-from .genome import index_path_for
+from .genome import check_fetched, open_fasta
 from .gtf import iter_transcript_rows
 from .records import TranscriptRecord
 from .structure import (
@@ -53,7 +51,8 @@ def parse_gencode_header(header: str) -> HeaderFields:
     Other headers (Ensembl cDNA ``ENST... cdna chromosome:...``, plain ids) give the id only.
     ``CDS:a-b`` is 1-based inclusive and includes the stop codon.
     """
-    fields = header.split()[0].split("|") if header else [""]
+    words = header.split()
+    fields = words[0].split("|") if words else [""]
     parsed = HeaderFields(transcript_id=fields[0])
     if len(fields) < 7:
         return parsed
@@ -76,21 +75,13 @@ class TranscriptFasta:
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"transcript FASTA not found: {self.path}")
-        try:
-            self._fasta = pyfaidx.Fasta(
-                str(self.path),
-                indexname=index_path_for(self.path),
-                key_function=lambda name: name.split("|")[0],
-                read_long_names=True,
-                as_raw=True,
-                sequence_always_upper=True,
-                duplicate_action="first",
-            )
-        except pyfaidx.FastaIndexingError as error:
-            raise ValueError(
-                f"cannot index transcript FASTA {self.path}: {error} Rewrap it with fixed-width lines "
-                "(e.g. seqkit seq -w 60) so it can be read through a .fai index."
-            ) from error
+        self._fasta = open_fasta(
+            self.path,
+            "transcript FASTA",
+            key_function=lambda name: name.split("|")[0],
+            read_long_names=True,
+            duplicate_action="first",
+        )
         self._by_unversioned: dict[str, str] | None = None
 
     def close(self) -> None:
@@ -107,10 +98,24 @@ class TranscriptFasta:
         return self._by_unversioned.get(strip_version(transcript_id))
 
     def sequence(self, key: str) -> str:
-        return str(self._fasta[key][:])
+        """The transcript's bases, checked against the length the index gives it."""
+        record = self._fasta[key]
+        try:
+            bases = str(record[:])
+        except UnicodeDecodeError:
+            bases = "\ufffd"  # bytes where bases should be: reported below as not bases
+        return check_fetched(bases, len(record), f"transcript {key}", self.path)
 
     def header(self, key: str) -> str:
-        return self._fasta[key].long_name
+        try:
+            return self._fasta[key].long_name
+        except UnicodeDecodeError:
+            raise AnnotationError(
+                f"{self.path}: the header of transcript {key} is not UTF-8 text; the .fai index does not fit the "
+                "file (delete it to rebuild it)",
+                reason="stale_index",
+                transcript_id=key,
+            ) from None
 
 
 def records_from_exon_annotation(
@@ -150,6 +155,7 @@ def records_from_exon_annotation(
                     record.species = species
                     yield record
             except AnnotationError as error:
+                error.transcript_id = error.transcript_id or rows.transcript_id
                 handle_problem(error, on_error, skipped)
 
     for batch in iter_transcript_rows(annotation_path, on_error=on_error, skipped=skipped):
@@ -260,4 +266,5 @@ def _records_from_headers(
                 flags=sorted({*flags, "exons_unknown"}),
             )
         except AnnotationError as error:
+            error.transcript_id = error.transcript_id or key
             handle_problem(error, on_error, skipped)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pyfaidx
 
@@ -45,6 +47,112 @@ def index_path_for(fasta_path: Path) -> str | None:
     return str(cache / f"{fasta_path.name}.{digest}.fai")
 
 
+_NOT_SEQUENCE = re.compile(r"[^A-Z*.-]")
+
+
+def _first_undecodable_line(path: Path) -> tuple[int, int, int] | None:
+    """``(line, column, byte)`` of the first byte of ``path`` that is not UTF-8, or ``None``."""
+    with open(path, "rb") as handle:
+        for line_number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                return line_number, error.start + 1, raw[error.start]
+    return None
+
+
+def open_fasta(path: Path, what: str, **options: Any) -> pyfaidx.Fasta:
+    """``pyfaidx.Fasta`` of ``path``, its errors turned into :class:`AnnotationError` naming the file.
+
+    ``what`` names the file in messages ("genome FASTA", "transcript FASTA"). After opening, the
+    index is checked against the file's size, so that a ``.fai`` left from a longer file (a
+    truncated download, a FASTA replaced by another) is reported instead of read as short or
+    garbled sequences.
+    """
+    indexname = index_path_for(path)
+    fai = indexname or f"{path}.fai"
+    with open(path, "rb") as handle:
+        head = handle.read(18)
+    named_gz = path.name.lower().endswith((".gz", ".bgz"))
+    gzipped = head[:2] == b"\x1f\x8b"
+    bgzipped = gzipped and len(head) >= 14 and bool(head[3] & 4) and head[12:14] == b"BC"
+    problem = ""
+    if gzipped and not bgzipped:
+        problem = "is gzip-compressed, and only bgzip compression can be read through an index: decompress it"
+    elif bgzipped and not named_gz:
+        problem = "is bgzip-compressed but not named .gz: name it .gz"
+    elif named_gz and not gzipped:
+        problem = "is named .gz but is not compressed: rename it"
+    if problem:
+        raise AnnotationError(f"{path}: the {what} {problem}", reason="unreadable_file")
+    try:
+        fasta = pyfaidx.Fasta(str(path), indexname=indexname, as_raw=True, sequence_always_upper=True, **options)
+    except UnicodeDecodeError:
+        found = _first_undecodable_line(path)
+        where = f"{path}:{found[0]}" if found else str(path)
+        detail = f" (byte 0x{found[2]:02x} at column {found[1]})" if found else ""
+        raise AnnotationError(
+            f"{where}: the {what} is not text{detail}; is it a binary or compressed file? "
+            "(gzip is read only as bgzip: bgzip -c or decompress it)",
+            reason="unreadable_file",
+        ) from None
+    except ImportError as error:  # bgzip needs Biopython
+        raise AnnotationError(
+            f"{path}: the {what} is bgzip-compressed, which needs Biopython ({error}); install biopython or "
+            "decompress it",
+            reason="unreadable_file",
+        ) from None
+    except pyfaidx.UnsupportedCompressionFormat as error:
+        raise AnnotationError(
+            f"{path}: the {what} is compressed but not with bgzip ({error}); decompress it or recompress it with bgzip",
+            reason="unreadable_file",
+        ) from None
+    except (pyfaidx.FastaIndexingError, pyfaidx.IndexNotFoundError, ValueError, IndexError, RuntimeError) as error:
+        raise AnnotationError(
+            f"{path}: cannot read the {what} through its index {fai}: {error}. Sequences must be in FASTA "
+            "with lines of one width (seqkit seq -w 60 rewraps them); delete a .fai left from another file",
+            reason="unreadable_file",
+        ) from None
+    if not fasta.faidx.index:
+        fasta.close()
+        raise AnnotationError(f"{path}: the {what} has no sequences", reason="unreadable_file")
+    if not fasta.faidx._bgzf:
+        size = path.stat().st_size
+        for name, record in fasta.faidx.index.items():
+            if record.bend > size + (record.lenb - record.lenc):
+                fasta.close()
+                raise AnnotationError(
+                    f"{path}: the {what} is shorter than its index {fai} says: {name} ({record.rlen:,} bases) "
+                    f"would end at byte {record.bend:,} but the file has {size:,} bytes. The file was truncated "
+                    f"or replaced after indexing: delete {fai} to rebuild it (and check the download)",
+                    reason="stale_index",
+                )
+    return fasta
+
+
+def check_fetched(bases: str, expected: int, what: str, path: Path) -> str:
+    """``bases`` after checking they are ``expected`` letters long; ``what`` says where they are from.
+
+    Raises:
+        AnnotationError: Fewer or more bases than asked, or characters that are not bases (the
+            index does not fit the file).
+    """
+    if len(bases) != expected:
+        raise AnnotationError(
+            f"{what}: the FASTA {path} gives {len(bases):,} bases where {expected:,} were expected; the file is "
+            "shorter than its .fai index says (truncated, or replaced after indexing): delete the .fai to rebuild it",
+            reason="stale_index",
+        )
+    bad = _NOT_SEQUENCE.search(bases)
+    if bad:
+        raise AnnotationError(
+            f"{what}: the FASTA {path} gives {bad.group()!r} at base {bad.start() + 1:,}, not a nucleotide; the "
+            ".fai index does not fit the file (delete it to rebuild it) or the file holds text that is not sequence",
+            reason="stale_index",
+        )
+    return bases
+
+
 class IndexedGenome:
     """A genome FASTA read through its index.
 
@@ -60,12 +168,7 @@ class IndexedGenome:
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"genome FASTA not found: {self.path}")
-        try:
-            self._fasta = pyfaidx.Fasta(
-                str(self.path), indexname=index_path_for(self.path), sequence_always_upper=True, as_raw=True
-            )
-        except pyfaidx.FastaIndexingError as error:
-            raise ValueError(f"cannot index genome FASTA {self.path}: {error}") from error
+        self._fasta = open_fasta(self.path, "genome FASTA")
         self._resolved: dict[str, str | None] = {}
 
     def close(self) -> None:
@@ -118,5 +221,5 @@ class IndexedGenome:
                 f"in the genome FASTA {self.path}",
                 reason="interval_outside_genome",
             )
-        bases = str(record[start:end])
+        bases = check_fetched(str(record[start:end]), end - start, f"{chromosome}:{start + 1}-{end}", self.path)
         return reverse_complement(bases) if strand == "-" else bases

@@ -15,10 +15,10 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TextIO
 from urllib.parse import unquote
 
 from .errors import AnnotationError, check_on_error, handle_problem
@@ -34,9 +34,51 @@ _IGNORED_CHILD_FEATURES = frozenset(
 _GFF3_BIOTYPE_BY_FEATURE = {"mRNA": "protein_coding", "lnc_RNA": "lncRNA"}
 
 
-def open_text(path: Path) -> TextIO:
-    """Open a plain or gzip-compressed text file."""
-    return gzip.open(path, "rt") if path.suffix == ".gz" else open(path)
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(path: Path) -> bool:
+    """Whether ``path`` is gzip-compressed, told by its first two bytes (not by its name)."""
+    with open(path, "rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """``(line number, text)`` of a plain or gzip-compressed file, line ends removed.
+
+    Gzip is recognised by its magic bytes, so a plain file named ``.gz`` and a gzip file named
+    ``.gtf`` both read. Bytes that are not UTF-8 are kept as surrogates (``surrogateescape``) so
+    that the caller can report them with their line: see :func:`check_utf8`.
+
+    Raises:
+        AnnotationError: The gzip stream is truncated or corrupt (reason ``unreadable_file``).
+    """
+    line_number = 0
+    try:
+        with gzip.open(path, "rb") if is_gzip(path) else open(path, "rb") as handle:
+            for line_number, raw in enumerate(handle, start=1):
+                yield line_number, raw.rstrip(b"\r\n").decode("utf-8", "surrogateescape")
+    except (EOFError, gzip.BadGzipFile, zlib.error) as error:
+        raise AnnotationError(
+            f"{path}: the gzip data is truncated or corrupt after line {line_number} ({error}); "
+            "download or compress the file again",
+            reason="unreadable_file",
+        ) from None
+
+
+def check_utf8(text: str, where: str) -> None:
+    """Raise :class:`AnnotationError` naming ``where`` if ``text`` (from :func:`iter_lines`) held non-UTF-8 bytes."""
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        byte = ord(text[error.start]) & 0xFF
+        raise AnnotationError(
+            f"{where}: not UTF-8 text (byte 0x{byte:02x} at column {error.start + 1}); "
+            "is this a binary or compressed file, or a file in another encoding?",
+            reason="malformed_line",
+        ) from None
 
 
 def detect_format(path: Path) -> str:
@@ -46,16 +88,19 @@ def detect_format(path: Path) -> str:
         return "gff3"
     if name.endswith(".gtf"):
         return "gtf"
-    with open_text(path) as handle:
-        for line in handle:
-            if line.startswith("##gff-version 3"):
-                return "gff3"
-            if line.startswith("#") or not line.strip():
-                continue
-            fields = line.rstrip("\n").split("\t")
-            if len(fields) == 9:
-                return "gff3" if "=" in fields[8] and '"' not in fields[8] else "gtf"
-    raise ValueError(f"cannot tell whether {path} is GTF or GFF3: no 9-column rows; name it .gtf or .gff3")
+    for line_number, line in iter_lines(path):
+        check_utf8(line, f"{path}:{line_number}")
+        if line.startswith("##gff-version 3"):
+            return "gff3"
+        if line.startswith("#") or not line.strip():
+            continue
+        fields = line.split("\t")
+        if len(fields) == 9:
+            return "gff3" if "=" in fields[8] and '"' not in fields[8] else "gtf"
+    raise AnnotationError(
+        f"cannot tell whether {path} is GTF or GFF3: no 9-column rows; name it .gtf or .gff3",
+        reason="unknown_format",
+    )
 
 
 def parse_gtf_attributes(text: str) -> dict[str, list[str]]:
@@ -108,8 +153,16 @@ def _first(attributes: dict[str, list[str]], *keys: str) -> str:
     return ""
 
 
+_GTF_TRANSCRIPT_ID = re.compile(r'transcript_id\s+"?([^";\s]+)')
+_GFF3_PARENT = re.compile(r"(?:^|[\t;])Parent=([^;\t]+)")
+
+
 class AnnotationRowStream:
-    """Groups feature rows by transcript, one chromosome block at a time."""
+    """Groups feature rows by transcript, one chromosome block at a time.
+
+    In skip mode a bad row takes its whole transcript out: the transcript named by the row, or,
+    for a row too broken to name one, the transcripts of the rows on either side of it.
+    """
 
     def __init__(self, path: Path, file_format: str) -> None:
         self.path = path
@@ -117,14 +170,27 @@ class AnnotationRowStream:
         self.open: dict[str, dict[str, TranscriptRows]] = {}  # chromosome -> transcript key -> rows
         self.chromosome_of: dict[str, str] = {}  # open transcript key -> its chromosome
         self.genes: dict[str, tuple[str, str, str]] = {}  # GFF3 gene ID -> (gene_id, name, biotype)
+        self.bad: dict[str, AnnotationError] = {}  # transcript key -> first problem (skip mode)
+        self.taken: dict[str, str] = {}  # transcript id -> where its first row was, once built
+        self.last_key = ""  # transcript of the last row read
+        self.taint_next: AnnotationError | None = None  # a broken row taints the next transcript
+        self.transcripts_seen = 0
 
     def rows_for(self, key: str, chromosome: str, strand: str, where: str) -> TranscriptRows:
+        if strand not in ("+", "-"):
+            raise AnnotationError(
+                f"{where}: transcript {key} has strand {strand!r}: without a strand its sequence cannot be read "
+                "5'->3'; give the strand (+ or -) or leave the transcript out (--on-error skip)",
+                reason="unknown_strand",
+                transcript_id=key,
+            )
         known_chromosome = self.chromosome_of.setdefault(key, chromosome)
         if known_chromosome != chromosome:
             raise AnnotationError(
                 f"{where}: transcript {key} has rows on {known_chromosome} and on {chromosome}; "
-                "a transcript must lie on one chromosome",
+                "a transcript must lie on one chromosome (or the id is used twice)",
                 reason="transcript_on_several_chromosomes",
+                transcript_id=key,
             )
         transcripts = self.open.setdefault(chromosome, {})
         rows = transcripts.get(key)
@@ -132,7 +198,30 @@ class AnnotationRowStream:
             rows = transcripts[key] = TranscriptRows(
                 transcript_id=key, chromosome=chromosome, strand=strand, where=where
             )
+            self.transcripts_seen += 1
+        elif rows.strand != strand:
+            raise AnnotationError(
+                f"{where}: transcript {key} has a row on strand {strand} but its rows from {rows.where} are on "
+                f"strand {rows.strand}",
+                reason="strand_conflict",
+                transcript_id=key,
+            )
+        self.last_key = key
+        if self.taint_next is not None:
+            self.bad.setdefault(key, self.taint_next)
+            self.taint_next = None
         return rows
+
+    def _transcript_row(self, rows: TranscriptRows, key: str, where: str) -> None:
+        """Note the transcript row of ``rows``; a second one means the id is used twice."""
+        if rows.transcript_where:
+            raise AnnotationError(
+                f"{where}: transcript id {key} is used again (its transcript row is already at "
+                f"{rows.transcript_where}); transcript ids must be unique",
+                reason="duplicate_transcript_id",
+                transcript_id=key,
+            )
+        rows.transcript_where = where
 
     def add_gtf_row(self, fields: list[str], where: str) -> None:
         chromosome, feature, start, end, strand, frame = _parse_row(fields, where)
@@ -143,11 +232,22 @@ class AnnotationRowStream:
         if not transcript_id:
             raise AnnotationError(f"{where}: {feature} row without a transcript_id attribute", reason="malformed_line")
         rows = self.rows_for(transcript_id, chromosome, strand, where)
+        if feature == "transcript":
+            self._transcript_row(rows, transcript_id, where)
+        gene_id = _first(attributes, "gene_id")
         if not rows.gene_id:
-            rows.gene_id = _first(attributes, "gene_id")
+            rows.gene_id = gene_id
+            rows.gene_where = where
             rows.gene_name = _first(attributes, "gene_name", "gene")
             rows.biotype = _first(attributes, "transcript_biotype", "transcript_type")
             rows.flags = [tag for tag in attributes.get("tag", []) if tag in QUALITY_TAGS]
+        elif gene_id and gene_id != rows.gene_id:
+            raise AnnotationError(
+                f"{where}: transcript id {transcript_id} is in gene {gene_id} here but in gene {rows.gene_id} at "
+                f"{rows.gene_where}; transcript ids must be unique",
+                reason="duplicate_transcript_id",
+                transcript_id=transcript_id,
+            )
         self._add_piece(rows, feature, start, end, frame)
 
     def add_gff3_row(self, fields: list[str], where: str) -> None:
@@ -165,6 +265,7 @@ class AnnotationRowStream:
             self.genes[identifier] = (gene_id, _first(attributes, "Name", "gene_name", "gene"), biotype)
         else:  # a transcript (mRNA, lnc_RNA, transcript, ...)
             rows = self.rows_for(identifier, chromosome, strand, where)
+            self._transcript_row(rows, identifier, where)
             rows.transcript_id = _first(attributes, "transcript_id") or _without_prefix(identifier)
             rows.parent = parents[0]
             rows.gene_id = _first(attributes, "gene_id")
@@ -173,6 +274,28 @@ class AnnotationRowStream:
                 _GFF3_BIOTYPE_BY_FEATURE.get(feature, feature)
             )
             rows.flags = [tag for tag in attributes.get("tag", []) if tag in QUALITY_TAGS]
+
+    def mark_bad(self, error: AnnotationError, line: str) -> list[AnnotationError]:
+        """Skip mode: take the transcript(s) a bad row belongs to out of the build.
+
+        Returns the problems that belong to no transcript (counted at once by the caller).
+        """
+        keys = [error.transcript_id] if error.transcript_id else self._keys_named_in(line)
+        if not keys:  # too broken to name its transcript: the transcripts around it go
+            if self.last_key in self.chromosome_of:
+                self.bad.setdefault(self.last_key, error)
+            self.taint_next = self.taint_next or error
+            return []
+        for key in keys:
+            self.bad.setdefault(key, error)
+        return []
+
+    def _keys_named_in(self, line: str) -> list[str]:
+        if self.format == "gtf":
+            match = _GTF_TRANSCRIPT_ID.search(line)
+            return [match.group(1)] if match else []
+        match = _GFF3_PARENT.search(line)
+        return [unquote(parent) for parent in match.group(1).split(",")] if match else []
 
     @staticmethod
     def _add_piece(rows: TranscriptRows, feature: str, start: int, end: int, frame: int) -> None:
@@ -183,17 +306,45 @@ class AnnotationRowStream:
         elif feature == "stop_codon":
             rows.stop_codons.append((start, end))
 
-    def take_open(self, chromosome: str) -> list[TranscriptRows]:
-        """The transcripts of ``chromosome``, GFF3 gene fields filled in; they are forgotten here."""
+    def take_open(self, chromosome: str) -> tuple[list[TranscriptRows], list[AnnotationError]]:
+        """The transcripts of ``chromosome``, GFF3 gene fields filled in; they are forgotten here.
+
+        Returns the good transcripts and the problems of the bad ones (one per transcript, its
+        ``transcript_id`` set): rows marked bad, or an id already built from an earlier block.
+        """
         transcripts = self.open.pop(chromosome, {})
         for key in transcripts:
             del self.chromosome_of[key]
-        finished = list(transcripts.values())
-        for rows in finished:
+        finished, problems = [], []
+        for key, rows in transcripts.items():
             gene_id, gene_name, _ = self.genes.get(rows.parent, ("", "", ""))
             rows.gene_id = rows.gene_id or gene_id or _without_prefix(rows.parent)
             rows.gene_name = rows.gene_name or gene_name
-        return finished
+            error = self.bad.pop(key, None)
+            if error is None and rows.transcript_id in self.taken:
+                error = AnnotationError(
+                    f"{rows.where}: transcript id {rows.transcript_id} is used again (first at "
+                    f"{self.taken[rows.transcript_id]}); transcript ids must be unique",
+                    reason="duplicate_transcript_id",
+                )
+            if error is not None:
+                error.transcript_id = rows.transcript_id
+                problems.append(error)
+                continue
+            self.taken[rows.transcript_id] = rows.where
+            finished.append(rows)
+        return finished, problems
+
+    def leftover_problems(self) -> list[AnnotationError]:
+        """Problems of rows whose transcript never had a good row, at the end of the file."""
+        problems = []
+        for key, error in self.bad.items():
+            error.transcript_id = _without_prefix(key) if self.format == "gff3" else key
+            problems.append(error)
+        if self.taint_next is not None:
+            problems.append(self.taint_next)
+        self.bad, self.taint_next = {}, None
+        return problems
 
 
 def _without_prefix(identifier: str) -> str:
@@ -227,9 +378,17 @@ def read_annotation(
             a ``.fai`` index, never loaded whole). Chromosome ``9`` matches ``chr9`` and back.
         species: Species of the annotation, e.g. ``"homo_sapiens"``.
         on_error: ``"raise"`` stops at the first bad record with an error naming the file, line and
-            transcript; ``"skip"`` leaves the record out and counts it in ``skipped``.
+            transcript; ``"skip"`` leaves the whole transcript out (all its rows, even for one bad
+            row) and counts it once in ``skipped``. Transcripts need a strand (``+``/``-``) and a
+            unique id (a second transcript row or a second gene for one id is an error).
         skipped: Counter of skip reasons (``malformed_line``, ``overlapping_exons``,
-            ``cds_outside_exons``, ``chromosome_missing_from_genome``, ...), updated in place.
+            ``cds_outside_exons``, ``chromosome_missing_from_genome``, ``unknown_strand``,
+            ``duplicate_transcript_id``, ``stale_index``, ...), updated in place; a
+            :class:`~isoclr_hf.annotations.errors.SkipLog` also keeps the transcript ids.
+
+    Raises:
+        AnnotationError: A bad record (raise mode); in either mode a file that cannot be read (a
+            truncated gzip, a genome shorter than its ``.fai``) or that has no transcripts.
 
     Yields:
         One :class:`TranscriptRecord` per transcript: uppercase sequence 5'->3' (minus-strand
@@ -246,26 +405,62 @@ def read_annotation(
                 try:
                     yield build_record(rows, genome, species)
                 except AnnotationError as error:
+                    error.transcript_id = error.transcript_id or rows.transcript_id
                     handle_problem(error, on_error, skipped)
 
 
 def iter_transcript_rows(path: Path, *, on_error: str, skipped: Counter[str] | None) -> Iterator[list[TranscriptRows]]:
-    """Stream a GTF/GFF3 and yield its transcripts' rows, a chromosome at a time (see module docstring)."""
+    """Stream a GTF/GFF3 and yield its transcripts' rows, a chromosome at a time (see module docstring).
+
+    A bad row raises (``on_error="raise"``) or takes its whole transcript out, counted once under
+    the row's problem with the transcript id (``on_error="skip"``).
+
+    Raises:
+        AnnotationError: A bad row (raise mode); in either mode a file that cannot be read (truncated
+            gzip), that has no rows, or whose rows describe no transcript.
+    """
     last_line_of: dict[str, int] = {}
-    with open_text(path) as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if not line.startswith("#"):
-                last_line_of[line[: line.find("\t")]] = line_number
+    data_lines = 0
+    for line_number, line in iter_lines(path):  # first pass: also fails early on unreadable files
+        if line.startswith("#") or not line.strip():
+            continue
+        if on_error == "raise":
+            check_utf8(line, f"{path}:{line_number}")
+        data_lines += 1
+        last_line_of[line[: line.find("\t")]] = line_number
+    if not data_lines:
+        raise AnnotationError(
+            f"{path} has no annotation rows (it is empty or holds only comments)", reason="empty_file"
+        )
     stream = AnnotationRowStream(path, detect_format(path))
     add_row = stream.add_gtf_row if stream.format == "gtf" else stream.add_gff3_row
-    with open_text(path) as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if line.startswith("#") or not line.strip():
-                continue
-            fields = line.rstrip("\n").split("\t")
-            try:
-                add_row(fields, f"{path}:{line_number}")
-            except AnnotationError as error:
-                handle_problem(error, on_error, skipped)
-            if last_line_of.get(fields[0]) == line_number:
-                yield stream.take_open(fields[0])
+    problems_counted = 0
+
+    def report(problems: list[AnnotationError]) -> None:
+        nonlocal problems_counted
+        for problem in problems:
+            problems_counted += 1
+            handle_problem(problem, on_error, skipped)
+
+    for line_number, line in iter_lines(path):
+        if line.startswith("#") or not line.strip():
+            continue
+        fields = line.split("\t")
+        try:
+            check_utf8(line, f"{path}:{line_number}")
+            add_row(fields, f"{path}:{line_number}")
+        except AnnotationError as error:
+            if on_error == "raise":
+                raise
+            report(stream.mark_bad(error, line))
+        if last_line_of.get(fields[0]) == line_number:
+            finished, problems = stream.take_open(fields[0])
+            report(problems)
+            yield finished
+    report(stream.leftover_problems())
+    if not stream.transcripts_seen and not problems_counted:
+        raise AnnotationError(
+            f"{path} describes no transcripts: none of its {data_lines:,} rows is a transcript, exon or CDS row "
+            "of a transcript",
+            reason="no_transcripts",
+        )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .errors import AnnotationError, check_on_error, handle_problem
@@ -52,13 +53,18 @@ def _record_from_row(row: dict[str, Any], index: int, path: Path, species: str) 
     transcript_id = next((str(row[c]) for c in _ID_COLUMNS if row.get(c) is not None), f"{path.stem}:{index}")
     sequence = row.get("sequence")
     if not isinstance(sequence, str) or not sequence:
-        raise AnnotationError(f"{path} row {index} ({transcript_id}): no sequence", reason="empty_sequence")
+        raise AnnotationError(
+            f"{path} row {index} ({transcript_id}): no sequence",
+            reason="empty_sequence",
+            transcript_id=transcript_id,
+        )
     cds, splice = row.get("cds"), row.get("splice")
     if cds is None or splice is None or len(cds) != len(sequence) or len(splice) != len(sequence):
         raise AnnotationError(
             f"{path} row {index} ({transcript_id}): the cds/splice tracks must have one value per nucleotide "
             f"({len(sequence)})",
             reason="track_length_mismatch",
+            transcript_id=transcript_id,
         )
     exon_ends, cds_start, cds_end = tracks_to_annotation(cds, splice)
     gene = str(row["gene"]) if row.get("gene") is not None else transcript_id
@@ -95,7 +101,12 @@ def read_mrnabench_parquet(
     """
     check_on_error(on_error)
     path = Path(path)
-    parquet = pq.ParquetFile(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"mRNABench parquet not found: {path}")
+    try:
+        parquet = pq.ParquetFile(path)
+    except pa.ArrowException as error:
+        raise AnnotationError(f"{path}: not a readable Parquet file ({error})", reason="unreadable_file") from None
     missing = {"sequence", "cds", "splice"} - set(parquet.schema_arrow.names)
     if missing:
         raise ValueError(f"{path} is not in the mRNABench layout: no column(s) {', '.join(sorted(missing))}")

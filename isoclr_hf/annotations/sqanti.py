@@ -35,12 +35,22 @@ def read_classification(path: Path) -> dict[str, dict[str, Any]]:
     Raises:
         ValueError: A required column is missing.
     """
-    header = pd.read_csv(path, sep="\t", nrows=0).columns
+    try:
+        header = pd.read_csv(path, sep="\t", nrows=0).columns
+    except (ValueError, EOFError, OSError) as error:  # pandas parser, decoding and gzip errors
+        raise AnnotationError(
+            f"{path}: cannot read the SQANTI3 classification table: {error}", reason="unreadable_file"
+        ) from None
     missing = [column for column in _REQUIRED_COLUMNS if column not in header]
     if missing:
         raise ValueError(f"SQANTI3 classification table {path} lacks the column(s) {', '.join(missing)}")
     columns = [*_REQUIRED_COLUMNS, *(column for column in _OPTIONAL_COLUMNS if column in header)]
-    table = pd.read_csv(path, sep="\t", usecols=columns, dtype={"associated_gene": str, "ORF_seq": str})
+    try:
+        table = pd.read_csv(path, sep="\t", usecols=columns, dtype={"associated_gene": str, "ORF_seq": str})
+    except (ValueError, EOFError) as error:
+        raise AnnotationError(
+            f"{path}: cannot read the SQANTI3 classification table: {error}", reason="unreadable_file"
+        ) from None
     return table.set_index("isoform").to_dict(orient="index")
 
 

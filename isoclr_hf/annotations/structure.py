@@ -38,6 +38,8 @@ class TranscriptRows:
         cds: ``(start, end, frame)`` of the CDS rows (frame -1 where the file gives ``.``).
         stop_codons: ``(start, end)`` of the stop_codon rows.
         where: ``file:line`` of the first row, for error messages.
+        transcript_where: ``file:line`` of the transcript row (``""`` before one is read).
+        gene_where: ``file:line`` of the row the gene id was taken from.
     """
 
     transcript_id: str
@@ -52,6 +54,8 @@ class TranscriptRows:
     exons: list[tuple[int, int]] = field(default_factory=list)
     cds: list[tuple[int, int, int]] = field(default_factory=list)
     stop_codons: list[tuple[int, int]] = field(default_factory=list)
+    transcript_where: str = ""
+    gene_where: str = ""
 
 
 def ordered_exons(rows: TranscriptRows) -> list[tuple[int, int]]:
@@ -167,7 +171,11 @@ def build_record(rows: TranscriptRows, genome: IndexedGenome, species: str) -> T
     try:
         sequence = "".join(genome.fetch(rows.chromosome, start - 1, end, rows.strand) for start, end in exons)
     except AnnotationError as error:
-        raise AnnotationError(f"{rows.where}: transcript {rows.transcript_id}: {error}", reason=error.reason) from None
+        raise AnnotationError(
+            f"{rows.where}: transcript {rows.transcript_id}: {error}",
+            reason=error.reason,
+            transcript_id=rows.transcript_id,
+        ) from None
     cds_start, cds_end = cds_in_transcript(rows, exons)
     cds_end = infer_missing_stop_codon(rows, sequence, cds_start, cds_end)
     check_cds(rows, sequence, cds_start, cds_end)

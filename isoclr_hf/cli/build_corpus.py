@@ -14,14 +14,17 @@ species, go into one build:
   isoclr build-corpus --bundled --out demo_corpus/       (the demo corpus from the repository's data/)
 
 The folder gets the DatasetDict (isoclr_hf.corpus.load_corpus), a Parquet export, a dataset card and
-build_summary.json; it appears only when the build succeeds.
+build_summary.json; it appears only when the build succeeds. --out is checked before any input is
+read. A bad record stops the build with an error naming the file, line and transcript; with
+--on-error skip its whole transcript is left out and counted, and the summary lists the first ids.
+A source that gives no transcripts is an error.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
-import sys
+import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -31,7 +34,7 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from ..annotations import (
-    AnnotationError,
+    SkipLog,
     TranscriptRecord,
     read_annotation,
     read_mrnabench_parquet,
@@ -40,6 +43,7 @@ from ..annotations import (
 )
 from ..corpus import OrthologyTable, build_corpus, save_corpus, summarize_corpus
 from ..corpus.card import CorpusSource, render_corpus_card
+from ..corpus.splits import check_fractions
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SOURCE_KINDS = {"--gtf": "gtf", "--transcripts": "transcripts", "--mrnabench": "mrnabench"}
@@ -90,6 +94,7 @@ def bundled_sources(data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
     ]
 
 
+SKIPPED_EXAMPLES = 5  # transcript ids shown per skip reason
 BUNDLED_ORTHOLOGY = "orthology/human_mouse_1to1_orthologs.tsv"
 ORTHOLOGY_ORIGINS = {
     "human_mouse_1to1_orthologs.tsv": "vagarwal87/saluki_paper @ 3aa4e56a, Apache-2.0",
@@ -178,7 +183,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(sources=None)
 
 
+_SOURCE_FILE_OPTIONS = {
+    "path": None,
+    "genome": "--genome",
+    "annotation": "--annotation",
+    "classification": "--classification",
+}
+
+
 def _check_source(source: dict[str, Any]) -> None:
+    """Refuse a source whose options do not fit together or whose files are missing, before reading any."""
     label = f"{'--' + source['kind']} {source['path']}"
     if source["kind"] == "gtf" and "genome" not in source:
         raise ValueError(f"{label} needs --genome GENOME_FASTA after it")
@@ -186,6 +200,38 @@ def _check_source(source: dict[str, Any]) -> None:
         raise ValueError(f"{label} has --classification but no --annotation (the SQANTI3 GTF)")
     if "genome" in source and source["kind"] != "gtf":
         raise ValueError(f"--genome belongs after --gtf, not after {label}")
+    for key, option in _SOURCE_FILE_OPTIONS.items():
+        if key in source and not Path(source[key]).is_file():
+            what = "--" + source["kind"] if option is None else f"{option} of {label}"
+            problem = "is a folder, not a file" if Path(source[key]).is_dir() else "does not exist"
+            raise FileNotFoundError(f"{what} {source[key]}: {problem}")
+
+
+def check_out(out: Path, overwrite: bool) -> None:
+    """Refuse an ``--out`` that the build could not or should not replace, before any input is read.
+
+    Raises:
+        FileExistsError: ``out`` exists and ``overwrite`` is not given; or it is a file, or a
+            non-empty folder that is not a corpus (``--overwrite`` replaces only those two).
+        PermissionError: The folder that would hold ``out`` cannot be written.
+    """
+    if out.exists() or out.is_symlink():
+        if not overwrite:
+            raise FileExistsError(f"--out {out} already exists; choose another --out or pass --overwrite")
+        if not out.is_dir():
+            raise FileExistsError(
+                f"--out {out} is a file, not a corpus folder; --overwrite replaces only a corpus folder"
+            )
+        if any(out.iterdir()) and not (out / "dataset_dict.json").is_file():
+            raise FileExistsError(
+                f"--out {out} is a folder that is not a corpus (no dataset_dict.json); --overwrite replaces only a "
+                "corpus folder or an empty folder"
+            )
+    parent = out.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise PermissionError(f"--out {out}: cannot write in {parent}")
 
 
 def read_source(source: dict[str, Any], on_error: str, skipped: Counter[str]) -> Iterator[TranscriptRecord]:
@@ -217,70 +263,89 @@ def _card_source(source: dict[str, Any]) -> CorpusSource:
     )
 
 
+def _source_records(source: dict[str, Any], on_error: str, skipped: SkipLog) -> Iterator[TranscriptRecord]:
+    """The records of a source, with an error if it gives none (an empty file, or everything skipped)."""
+    before = Counter(skipped)
+    count = 0
+    for record in read_source(source, on_error, skipped):
+        count += 1
+        yield record
+    if not count:
+        left_out = Counter(skipped)
+        left_out.subtract(before)
+        reasons = ", ".join(f"{reason} {n:,}" for reason, n in sorted(left_out.items()) if n > 0)
+        raise ValueError(
+            f"--{source['kind']} {source['path']}: no transcripts were read from it"
+            + (f" (skipped: {reasons})" if reasons else "")
+        )
+
+
 def run(args: argparse.Namespace) -> int:
+    """Build the corpus; every bad input raises ``ValueError``/``OSError`` naming it, before the output appears."""
+    check_out(args.out, args.overwrite)  # before reading anything
+    check_fractions(args.validation_fraction, args.test_fraction)
+    if args.min_isoforms < 1 or args.max_length < 1:
+        raise ValueError(f"--min-isoforms ({args.min_isoforms}) and --max-length ({args.max_length}) must be >= 1")
     sources = list(args.sources or [])
     orthology_paths = list(args.orthology)
     if args.bundled:
         if not (DATA_DIR / "pretraining").is_dir():
-            print(f"error: --bundled reads the repository's data/ folder, not found at {DATA_DIR}; "
-                  "run from a clone of the repository", file=sys.stderr)  # fmt: skip
-            return 2
+            raise FileNotFoundError(
+                f"--bundled reads the repository's data/ folder, not found at {DATA_DIR}; run from a clone of the "
+                "repository"
+            )
         sources = bundled_sources() + sources
         orthology_paths = orthology_paths or [str(DATA_DIR / BUNDLED_ORTHOLOGY)]
     if not sources:
-        print("error: no sources: give --gtf/--transcripts/--mrnabench files or --bundled", file=sys.stderr)
-        return 2
+        raise ValueError("no sources: give --gtf/--transcripts/--mrnabench files or --bundled")
+    for source in sources:
+        _check_source(source)
     started = time.perf_counter()
-    skipped: Counter[str] = Counter()
-    try:
-        for source in sources:
-            _check_source(source)
-        tables = [OrthologyTable.load(path) for path in orthology_paths]
-        records = itertools.chain.from_iterable(
-            tqdm(
-                read_source(source, args.on_error, skipped),
-                desc=source.get("name", Path(source["path"]).name),
-                unit=" transcripts",
-                leave=False,
-            )
-            for source in sources
+    skipped = SkipLog()
+    tables = [OrthologyTable.load(path) for path in orthology_paths]
+    records = itertools.chain.from_iterable(
+        tqdm(
+            _source_records(source, args.on_error, skipped),
+            desc=source.get("name", Path(source["path"]).name),
+            unit=" transcripts",
+            leave=False,
         )
-        corpus = build_corpus(
-            records,
-            orthology=tables,
-            max_length=args.max_length,
-            biotypes=args.biotype,
-            min_isoforms=args.min_isoforms,
-            validation_fraction=args.validation_fraction,
-            test_fraction=args.test_fraction,
-            seed=args.seed,
-            skipped=skipped,
-        )
-        summary = summarize_corpus(corpus)
-        summary["skipped"] = dict(sorted(skipped.items()))
-        settings = {
-            "max_length": args.max_length,
-            "biotypes": args.biotype or "all",
-            "min_isoforms": args.min_isoforms,
-            "validation_fraction": args.validation_fraction,
-            "test_fraction": args.test_fraction,
-            "seed": args.seed,
-            "on_error": args.on_error,
-        }
-        card = render_corpus_card(
-            summary,
-            [_card_source(source) for source in sources],
-            settings=settings,
-            skipped=summary["skipped"],
-            orthology=[
-                f"`{Path(p).name}` ({ORTHOLOGY_ORIGINS.get(Path(p).name, 'user-supplied')})" for p in orthology_paths
-            ],
-        )
-        summary["seconds"] = round(time.perf_counter() - started, 2)
-        save_corpus(corpus, args.out, card=card, summary=summary, overwrite=args.overwrite)
-    except (AnnotationError, FileNotFoundError, FileExistsError, ValueError) as error:
-        print(f"error: {error}\nNo corpus was written.", file=sys.stderr)
-        return 1
+        for source in sources
+    )
+    corpus = build_corpus(
+        records,
+        orthology=tables,
+        max_length=args.max_length,
+        biotypes=args.biotype,
+        min_isoforms=args.min_isoforms,
+        validation_fraction=args.validation_fraction,
+        test_fraction=args.test_fraction,
+        seed=args.seed,
+        skipped=skipped,
+    )
+    summary = summarize_corpus(corpus)
+    summary["skipped"] = dict(sorted(skipped.items()))
+    summary["skipped_examples"] = skipped.examples(SKIPPED_EXAMPLES)
+    settings = {
+        "max_length": args.max_length,
+        "biotypes": args.biotype or "all",
+        "min_isoforms": args.min_isoforms,
+        "validation_fraction": args.validation_fraction,
+        "test_fraction": args.test_fraction,
+        "seed": args.seed,
+        "on_error": args.on_error,
+    }
+    card = render_corpus_card(
+        summary,
+        [_card_source(source) for source in sources],
+        settings=settings,
+        skipped=summary["skipped"],
+        orthology=[
+            f"`{Path(p).name}` ({ORTHOLOGY_ORIGINS.get(Path(p).name, 'user-supplied')})" for p in orthology_paths
+        ],
+    )
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    save_corpus(corpus, args.out, card=card, summary=summary, overwrite=args.overwrite)  # atomic: all or nothing
     print(format_summary(summary, args.out))
     return 0
 
@@ -301,6 +366,9 @@ def format_summary(summary: dict[str, Any], out: Path) -> str:
         "  species: " + ", ".join(f"{name} {count:,}" for name, count in summary["transcripts_per_species"].items()),
         "  skipped: " + (", ".join(f"{reason} {count:,}" for reason, count in summary["skipped"].items()) or "none"),
     ]
+    for reason, ids in summary.get("skipped_examples", {}).items():
+        more = summary["skipped"].get(reason, len(ids)) - len(ids)
+        lines.append(f"    {reason}: {', '.join(ids)}" + (f" and {more:,} more" if more > 0 else ""))
     return "\n".join(lines)
 
 

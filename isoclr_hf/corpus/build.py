@@ -21,6 +21,7 @@ import datasets
 import numpy as np
 import pyarrow as pa
 
+from ..annotations.errors import count_skip
 from ..annotations.records import TranscriptRecord
 from .orthology import OrthologyTable
 from .splits import SPLIT_NAMES, check_fractions, split_of
@@ -96,7 +97,7 @@ def _accept(
     elif biotypes is not None and record.biotype not in biotypes:
         reason = "biotype_not_selected"
     if reason:
-        skipped[reason] += 1
+        count_skip(skipped, reason, record.transcript_id)
         return False
     seen.add(key)
     return True
@@ -178,13 +179,17 @@ def build_corpus(
         seed: Changes which sets go to which split (see :func:`~isoclr_hf.corpus.splits.split_of`).
         skipped: Counter updated with the transcripts left out, by reason
             (``duplicate_transcript_id``, ``longer_than_max_length``, ``biotype_not_selected``,
-            ``set_below_min_isoforms``).
+            ``set_below_min_isoforms``); a :class:`~isoclr_hf.annotations.errors.SkipLog` also
+            keeps their ids (set ids for ``set_below_min_isoforms``).
 
     Returns:
         ``DatasetDict`` with ``train``, ``validation`` and ``test``: one row per gene set,
         columns ``set_id``, ``set_size``, ``species`` (distinct, sorted) and ``transcripts``
         (list of record dicts, sorted by species, gene and transcript id); rows sorted by set id.
         The same inputs give the same corpus, whatever the order of the records.
+
+    Raises:
+        ValueError: Bad fractions or limits, or no transcript (or no set) left to build from.
     """
     check_fractions(validation_fraction, test_fraction)
     if min_isoforms < 1 or max_length < 1:
@@ -198,12 +203,18 @@ def build_corpus(
         if _accept(record, seen, max_length, allowed, skipped):
             store.add(record)
             transcript_ids.append(record.transcript_id)
+    if not transcript_ids:
+        raise ValueError(f"no transcripts to build a corpus from{_skip_note(skipped)}")
     set_ids = assign_gene_sets(store.species, store.gene_ids, store.gene_names, tables)
     members: dict[str, list[int]] = {}
     for index in sorted(range(len(set_ids)), key=lambda i: (store.species[i], store.gene_ids[i], transcript_ids[i])):
         members.setdefault(set_ids[index], []).append(index)
     for set_id in [s for s, indices in members.items() if len(indices) < min_isoforms]:
-        skipped["set_below_min_isoforms"] += len(members.pop(set_id))
+        count_skip(skipped, "set_below_min_isoforms", set_id, len(members.pop(set_id)))
+    if not members:
+        raise ValueError(
+            f"no gene set has {min_isoforms} or more transcripts: the corpus would be empty{_skip_note(skipped)}"
+        )
     transcripts = store.as_struct_array()
     by_split: dict[str, list[str]] = {name: [] for name in SPLIT_NAMES}
     for set_id in sorted(members):
@@ -216,6 +227,13 @@ def build_corpus(
             for name, set_list in by_split.items()
         }
     )
+
+
+def _skip_note(skipped: Counter[str]) -> str:
+    """``" (left out: reason count, ...)"`` for an error message, or ``""``."""
+    if not skipped:
+        return ""
+    return " (left out: " + ", ".join(f"{reason} {count:,}" for reason, count in sorted(skipped.items())) + ")"
 
 
 def _split_dataset(

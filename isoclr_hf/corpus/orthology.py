@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import gzip
 import os
+import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
+from ..annotations.gtf import is_gzip
 from ..annotations.structure import strip_version
 
 #: NCBI Taxonomy ids of the HomoloGene species -> species names as records carry them.
@@ -48,6 +50,11 @@ TAXON_SPECIES = {
     33169: "eremothecium_gossypii",
     4896: "schizosaccharomyces_pombe",
 }
+
+
+def _compression(path: str | os.PathLike[str]) -> str | None:
+    """Gzip told by the file's magic bytes, not its name."""
+    return "gzip" if is_gzip(Path(path)) else None
 
 
 class OrthologyTable:
@@ -84,7 +91,9 @@ class OrthologyTable:
     def from_homologene(cls, path: str | os.PathLike[str], taxa: dict[int, str] | None = None) -> OrthologyTable:
         """Read a HomoloGene table (``HID``, ``Gene.Symbol``, ``Taxonomy``, ``Gene.ID``; tab-separated)."""
         taxa = TAXON_SPECIES if taxa is None else taxa
-        frame = pd.read_csv(path, sep="\t", dtype={"HID": str, "Gene.Symbol": str, "Gene.ID": str})
+        frame = pd.read_csv(
+            path, sep="\t", compression=_compression(path), dtype={"HID": str, "Gene.Symbol": str, "Gene.ID": str}
+        )
         table = cls("homologene")
         for hid, species_code, symbol, entrez in zip(
             frame["HID"], frame["Taxonomy"], frame["Gene.Symbol"], frame["Gene.ID"]
@@ -98,7 +107,7 @@ class OrthologyTable:
         cls, path: str | os.PathLike[str], species: tuple[str, str] = ("homo_sapiens", "mus_musculus")
     ) -> OrthologyTable:
         """Read a headerless ortholog pair list: gene of ``species[0]``, gene of ``species[1]``, ... ."""
-        frame = pd.read_csv(path, sep="\t", header=None, usecols=[0, 1], dtype=str)
+        frame = pd.read_csv(path, sep="\t", compression=_compression(path), header=None, usecols=[0, 1], dtype=str)
         table = cls(Path(path).name.split(".")[0])
         for first, second in zip(frame[0], frame[1]):
             first, second = strip_version(first), strip_version(second)
@@ -111,13 +120,15 @@ class OrthologyTable:
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"orthology table not found: {path}")
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt") as handle:
-            first_line = handle.readline()
-        if first_line.startswith("HID\t"):
-            return cls.from_homologene(path)
-        if len(first_line.split("\t")) >= 2 and first_line.startswith("ENS"):
-            return cls.from_pairs(path)
+        try:
+            with gzip.open(path, "rb") if is_gzip(path) else open(path, "rb") as handle:
+                first_line = handle.readline().decode("utf-8")
+            if first_line.startswith("HID\t"):
+                return cls.from_homologene(path)
+            if len(first_line.split("\t")) >= 2 and first_line.startswith("ENS"):
+                return cls.from_pairs(path)
+        except (ValueError, KeyError, EOFError, zlib.error) as error:  # pandas, decoding and gzip errors
+            raise ValueError(f"{path}: cannot read the orthology table: {type(error).__name__}: {error}") from None
         raise ValueError(
             f"{path}: not a HomoloGene table (header HID, Gene.Symbol, Taxonomy, Gene.ID) nor an Ensembl "
             "ortholog pair list (ENSG<TAB>ENSMUSG, no header)"

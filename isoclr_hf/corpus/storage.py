@@ -53,7 +53,9 @@ def save_corpus(
     os.umask(umask)
     staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; the corpus folder should not be
     try:
-        corpus.save_to_disk(str(staging))
+        # An empty split (a small corpus) gets one empty shard: datasets writes none by default, and
+        # load_from_disk then fails on the folder.
+        corpus.save_to_disk(str(staging), num_shards={name: 1 for name, split in corpus.items() if len(split) == 0})
         for split, dataset in corpus.items():
             (staging / parquet_path(split)).parent.mkdir(exist_ok=True)
             dataset.to_parquet(str(staging / parquet_path(split)))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from isoclr_hf.annotations import TranscriptRecord, read_annotation
+from isoclr_hf.annotations import SkipLog, TranscriptRecord, read_annotation
 from isoclr_hf.corpus import SPLIT_NAMES, build_corpus, summarize_corpus
 
 PRETRAINING = Path(__file__).resolve().parents[2] / "data" / "pretraining"
@@ -96,3 +96,19 @@ def test_bad_settings_are_refused(chr9_records):
         build_corpus(chr9_records, validation_fraction=0.6, test_fraction=0.5)
     with pytest.raises(ValueError, match="min_isoforms"):
         build_corpus(chr9_records, min_isoforms=0)
+
+
+def test_no_transcripts_is_an_error_not_an_empty_corpus(chr9_records):
+    with pytest.raises(ValueError, match="no transcripts"):
+        build_corpus([])
+    skipped = Counter()
+    with pytest.raises(ValueError, match="longer_than_max_length"):
+        build_corpus(chr9_records, max_length=1, skipped=skipped)
+    with pytest.raises(ValueError, match="no gene set has 1000 or more"):
+        build_corpus(chr9_records, min_isoforms=1000)
+
+
+def test_a_skip_log_keeps_the_ids_left_out(chr9_records):
+    skipped = SkipLog()
+    build_corpus(chr9_records + chr9_records[:2], skipped=skipped)
+    assert skipped.ids == {"duplicate_transcript_id": [r.transcript_id for r in chr9_records[:2]]}

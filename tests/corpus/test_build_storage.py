@@ -54,6 +54,15 @@ def test_save_and_load_round_trip_with_parquet_copy(corpus, card, tmp_path):
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left
 
 
+def test_a_corpus_with_empty_splits_loads_back(tmp_path):
+    records = read_annotation(
+        MAPT / "MAPT.Mouse.genedb.gtf", MAPT / "MAPT.Mouse.reference.fasta", species="mus_musculus"
+    )
+    one_gene = build_corpus(records)  # one set: two of the three splits are empty
+    assert sorted(len(split) for split in one_gene.values()) == [0, 0, 1]
+    assert _rows(load_corpus(save_corpus(one_gene, tmp_path / "corpus"))) == _rows(one_gene)
+
+
 def test_existing_folder_is_kept_unless_overwrite(corpus, tmp_path):
     out = save_corpus(corpus, tmp_path / "corpus")
     with pytest.raises(FileExistsError, match="--overwrite"):
