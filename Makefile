@@ -69,10 +69,10 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/accelerate launch --cpu --num_processes 1 training/pretrain.py \
 		--config training/configs/demo_cpu.yaml --corpus $(DEMO_DIR)/corpus --output_dir $(DEMO_DIR)/isoclr-s
 	$(VENV)/bin/isoclr evaluate --model $(DEMO_DIR)/isoclr-s/final --task saluki_halflife_human \
-		--out $(DEMO_DIR)/evaluation/halflife
+		--out $(DEMO_DIR)/evaluation/halflife --overwrite
 	$(VENV)/bin/isoclr embed --model $(DEMO_DIR)/isoclr-s/final --fasta $(SQANTI)/UHR_chr22.filtered.fasta \
 		--gtf $(SQANTI)/UHR_chr22.filtered.gtf --sqanti-classification $(SQANTI)/UHR_chr22_ML_result_classification.txt \
-		--out $(DEMO_DIR)/embeddings.parquet
+		--out $(DEMO_DIR)/embeddings.parquet --overwrite
 
 benchmarks: $(VENV)/.installed
 	$(PY) benchmarks/inference.py

@@ -3,7 +3,10 @@
 Side by side in one run: the model at --model (pretrained), the same architecture randomly
 initialised, and a ridge on k-mer/length/GC features; linear probes at several training fractions
 and seeds, full fine-tuning of both encoders. Writes DIR/report.json, DIR/report.md, plots and the
-fine-tuned head (DIR/head, an IsoCLRForSequenceClassification checkpoint).
+fine-tuned head: DIR/head, a publishable folder (weights, config, remote code, tokenizer, pipelines
+and a card with the report's figures) that `pipeline(model=DIR/head, trust_remote_code=True)` loads
+without this package and `isoclr push` uploads. An existing non-empty DIR is kept unless --overwrite
+is given.
 
 Example:
     isoclr evaluate --model runs/isoclr-s --task te_5utr_hek293 --out reports/te_hek293
@@ -12,14 +15,14 @@ Example:
 from __future__ import annotations
 
 import argparse
-import sys
+import shutil
 import time
 from pathlib import Path
-
-from transformers.utils import logging as transformers_logging
+from typing import Any
 
 from ..evaluation.comparison import ComparisonSettings, run_comparison
-from ..evaluation.fine_tuning import FineTuneSettings, load_tokenizer
+from ..evaluation.fine_tuning import FineTuneSettings
+from ..evaluation.loading import resolve_model_path
 from ..evaluation.low_data import DEFAULT_FRACTIONS, DEFAULT_MIN_TRAIN, DEFAULT_SEEDS
 from ..evaluation.report import (
     plot_embedding_map,
@@ -30,6 +33,9 @@ from ..evaluation.report import (
     write_markdown,
 )
 from ..evaluation.tasks import load_task, task_names
+from ..hub.package import prepare_model_folder
+from ..modeling_isoclr import IsoCLRForSequenceClassification
+from ..tokenization_isoclr import IsoCLRTokenizer
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -42,37 +48,71 @@ def _ints(text: str) -> tuple[int, ...]:
     return tuple(int(v) for v in text.split(","))
 
 
+def _text(values: tuple[float, ...] | tuple[int, ...]) -> str:
+    """A default as it is typed (argparse converts string defaults with the option's type)."""
+    return ",".join(f"{v:g}" for v in values)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, help="Folder or Hub id of an IsoCLR checkpoint.")
+    parser.add_argument("--model", required=True,
+                        help="Folder or Hub id of an IsoCLR checkpoint (a training run folder means its final/).")
+    parser.add_argument("--trust-remote-code", action="store_true",
+                        help="Allow a model that is not an IsoCLR model, running the code in its folder. "
+                             "IsoCLR folders always load with this package's classes.")
     parser.add_argument("--task", required=True,
                         help=f"One of {', '.join(task_names())}, or an mRNABench-layout .parquet file "
                              "(columns sequence, cds, splice, target, gene).")
     parser.add_argument("--out", required=True, type=Path, help="Folder for the report, plots and head.")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="Write into an existing --out, replacing its report, plots and head/.")
     parser.add_argument("--data-dir", type=Path, default=None,
-                        help="Folder with benchmarks/ and pretraining/ (default: the repository's data/).")
+                        help="Folder with benchmarks/ and pretraining/ (the repository's data/ when not given).")
     parser.add_argument("--max-examples", type=int, default=2000,
                         help="Subsample the task to about this many examples, whole genes/UTRs at a time "
-                             "(default 2000; recorded in the report).")
+                             "(recorded in the report).")
     parser.add_argument("--full", action="store_true", help="Use every example (ignores --max-examples).")
-    parser.add_argument("--fractions", type=_floats, default=DEFAULT_FRACTIONS,
-                        help="Training fractions for the low-data curve (default 0.005,0.01,0.1,1).")
-    parser.add_argument("--seeds", type=_ints, default=DEFAULT_SEEDS, help="Seeds of the low-data draws.")
+    parser.add_argument("--fractions", type=_floats, default=_text(DEFAULT_FRACTIONS),
+                        help="Comma-separated training fractions for the low-data curve.")
+    parser.add_argument("--seeds", type=_ints, default=_text(DEFAULT_SEEDS),
+                        help="Comma-separated seeds of the low-data draws.")
     parser.add_argument("--min-train", type=int, default=DEFAULT_MIN_TRAIN,
-                        help="Fewest training examples at any fraction (default 10).")
-    parser.add_argument("--fine-tune-fractions", type=_floats, default=(1.0,),
+                        help="Fewest training examples at any fraction.")
+    parser.add_argument("--fine-tune-fractions", type=_floats, default="1",
                         help="Fractions at which both encoders are fine-tuned; 'none' skips fine-tuning.")
-    parser.add_argument("--fine-tune-seeds", type=_ints, default=(0,), help="Seeds of the fine-tuning runs.")
-    parser.add_argument("--epochs", type=int, default=3, help="Fine-tuning epochs (default 3).")
+    parser.add_argument("--fine-tune-seeds", type=_ints, default="0", help="Seeds of the fine-tuning runs.")
+    parser.add_argument("--epochs", type=int, default=3, help="Fine-tuning epochs.")
     parser.add_argument("--max-steps", type=int, default=None, help="Cap on fine-tuning steps per run.")
     parser.add_argument("--batch-size", type=int, default=32, help="Fine-tuning batch size.")
     parser.add_argument("--learning-rate", type=float, default=FineTuneSettings.learning_rate,
-                        help="Encoder learning rate for fine-tuning (default 1e-3; the paper used 0.01).")
+                        help="Encoder learning rate for fine-tuning (the paper used 0.01).")
     parser.add_argument("--head-learning-rate", type=float, default=FineTuneSettings.head_learning_rate,
-                        help="Head learning rate for fine-tuning (default 0.01, the paper's).")
+                        help="Head learning rate for fine-tuning (the paper's).")
     parser.add_argument("--lr-decay", type=float, default=FineTuneSettings.lr_decay,
-                        help="Exponential learning-rate decay per epoch (default 0.95, the paper's).")
+                        help="Exponential learning-rate decay per epoch (the paper's).")
     parser.add_argument("--no-head", action="store_true", help="Do not save the fine-tuned head.")
     parser.add_argument("--quiet", action="store_true", help="No progress bars.")
+
+
+REPORT_FILES = ("report.json", "report.md", "low_data_curve.png", "predicted_vs_measured.png", "embedding_map.png")
+
+
+def check_output(out: Path, overwrite: bool) -> None:
+    """Refuse a file, or an existing non-empty folder without ``overwrite``, before any work."""
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out}: --out is a file; name a folder for the report")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(f"{out} exists and is not empty; pass --overwrite to replace its report")
+
+
+def write_head(head: Any, tokenizer: Any, folder: Path, *, report: dict[str, Any]) -> Path:
+    """Write the fine-tuned head as a publishable folder; its card carries the report's figures."""
+    if isinstance(head, IsoCLRForSequenceClassification) and isinstance(tokenizer, IsoCLRTokenizer):
+        head = head.to("cpu")
+        return prepare_model_folder(head, tokenizer, folder, evaluation_report=report)
+    # A head from remote code (--trust-remote-code): saved as its own code saves it.
+    head.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
 
 
 def settings_from_args(args: argparse.Namespace) -> ComparisonSettings:
@@ -92,16 +132,15 @@ def settings_from_args(args: argparse.Namespace) -> ComparisonSettings:
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    settings = settings_from_args(args)
-    if args.quiet:
-        transformers_logging.disable_progress_bar()
-    try:
-        task = load_task(args.task, data_dir=args.data_dir)
-        outcome = run_comparison(task, args.model, settings=settings, progress=not args.quiet)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"isoclr evaluate: error: {error}", file=sys.stderr)
-        return 2
     out: Path = args.out
+    check_output(out, args.overwrite)
+    settings = settings_from_args(args)
+    model_path = resolve_model_path(args.model, announce=print)
+    # A local folder as the model (a run's final/); a Hub id as given, not its cache folder.
+    model_name = str(model_path) if Path(args.model).expanduser().exists() else str(args.model)
+    task = load_task(args.task, data_dir=args.data_dir)
+    outcome = run_comparison(task, model_path, settings=settings, progress=not args.quiet,
+                             trust_remote_code=args.trust_remote_code)
     out.mkdir(parents=True, exist_ok=True)
     task = outcome.task
     test = outcome.split["test"]
@@ -133,12 +172,14 @@ def run(args: argparse.Namespace) -> int:
         "timings": {**outcome.timings, "total_s": time.perf_counter() - started},
     }
     report = report_dict(task_name=task.name, target_name=task.target_name, dataset_name=task.dataset_name,
-                         source=task.source, model=str(args.model), results=outcome.results, extra=extra)
+                         source=task.source, model=model_name, results=outcome.results, extra=extra)
     write_json(report, out / "report.json")
     table = write_markdown(report, out / "report.md", plots=plots, notes=notes)
+    head_dir = out / "head"
+    if (head_dir / "config.json").is_file():  # an earlier run's head (allowed by --overwrite): not this report's
+        shutil.rmtree(head_dir)
     if outcome.head is not None and not args.no_head:
-        outcome.head.save_pretrained(out / "head")
-        load_tokenizer(args.model).save_pretrained(out / "head")
+        write_head(outcome.head, outcome.tokenizer, head_dir, report=report)
     print(table)
     print(f"\nWrote {out / 'report.md'}, {out / 'report.json'} and plots"
           f"{' and the head in ' + str(out / 'head') if outcome.head is not None and not args.no_head else ''} "

@@ -15,11 +15,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from accelerate import Accelerator
+from transformers import PreTrainedTokenizerBase
 
 from ..modeling_isoclr import IsoCLRForSequenceClassification, IsoCLRModel
 from .embedding import embed_records
 from .features import sequence_features
 from .fine_tuning import FineTuneSettings, build_regression_model, fine_tune, load_tokenizer, predict_records
+from .loading import load_encoder, resolve_model_path
 from .low_data import DEFAULT_FRACTIONS, DEFAULT_MIN_TRAIN, DEFAULT_SEEDS, training_subsets
 from .metrics import regression_metrics
 from .probe import fit_ridge_probe
@@ -71,6 +73,7 @@ class ComparisonOutcome:
         head: The pretrained encoder fine-tuned on the full training split (first seed), or ``None``.
         floored_fractions: Fractions whose subsets were raised to ``min_train`` examples.
         timings: Seconds spent per stage.
+        tokenizer: The model's tokenizer (saved with the head).
     """
 
     task: RegressionTask
@@ -81,12 +84,14 @@ class ComparisonOutcome:
     head: IsoCLRForSequenceClassification | None
     floored_fractions: list[float]
     timings: dict[str, float]
+    tokenizer: PreTrainedTokenizerBase | None = None
 
 
-def _encoders(model_path: str | Path, init_seed: int) -> dict[str, IsoCLRModel]:
-    pretrained = IsoCLRModel.from_pretrained(model_path)
+def _encoders(model_path: str | Path, init_seed: int, *, trust_remote_code: bool = False) -> dict[str, IsoCLRModel]:
+    """The encoder under test (loaded strictly) and the same architecture freshly initialised."""
+    pretrained = load_encoder(model_path, trust_remote_code=trust_remote_code)
     torch.manual_seed(init_seed)
-    return {"pretrained": pretrained, "random_init": IsoCLRModel(pretrained.config)}
+    return {"pretrained": pretrained, "random_init": type(pretrained)(pretrained.config)}
 
 
 def _result(encoder: str, method: str, fraction: float, seed: int, n_train: int, labels: np.ndarray,
@@ -102,9 +107,21 @@ def run_comparison(
     settings: ComparisonSettings | None = None,
     accelerator: Accelerator | None = None,
     progress: bool = True,
+    trust_remote_code: bool = False,
 ) -> ComparisonOutcome:
-    """Probe, fine-tune and compare on one task; see the module docstring."""
+    """Probe, fine-tune and compare on one task; see the module docstring.
+
+    ``model_path`` is loaded strictly (see :mod:`isoclr_hf.evaluation.loading`): IsoCLR folders with
+    this package's classes; other model types only with ``trust_remote_code=True``.
+
+    Raises:
+        ModelLoadingError: naming the folder or file, for a model that cannot be loaded as it is.
+    """
     settings = settings or ComparisonSettings()
+    model_path = resolve_model_path(model_path)
+    # Load (and so check) the model before any work on the task.
+    tokenizer = load_tokenizer(model_path, trust_remote_code=trust_remote_code)
+    encoders = _encoders(model_path, settings.init_seed, trust_remote_code=trust_remote_code)
     timings: dict[str, float] = {}
     if settings.max_examples is not None and len(task) > settings.max_examples:
         task = task.subset(subsample_groups(task.groups, settings.max_examples, seed=settings.split_seed))
@@ -114,10 +131,9 @@ def run_comparison(
     train, validation, test = (task.subset(split[name]) for name in ("train", "validation", "test"))
 
     start = time.perf_counter()
-    tokenizer = load_tokenizer(model_path)
     features = {"kmer_baseline": sequence_features(task.records)}
     embeddings: dict[str, np.ndarray] = {}
-    for name, encoder in _encoders(model_path, settings.init_seed).items():
+    for name, encoder in encoders.items():
         embeddings[name] = embed_records(encoder, tokenizer, task.records, batch_size=settings.batch_size,
                                          progress=progress, truncation=True)
         features[name] = embeddings[name]
@@ -152,6 +168,7 @@ def run_comparison(
                 model_path, target_name=task.target_name, target_mean=float(chosen.labels.mean()),
                 target_std=float(chosen.labels.std()), pretrained=name == "pretrained",
                 seed=settings.init_seed if name == "random_init" else subset.seed,
+                trust_remote_code=trust_remote_code,
             )
             tune_settings = FineTuneSettings(**{**settings.fine_tune.__dict__, "seed": subset.seed})
             model, _ = fine_tune(model, tokenizer, chosen.records, chosen.labels, validation.records,
@@ -166,7 +183,7 @@ def run_comparison(
                 if name == "pretrained":
                     head = model
     timings["fine_tuning_s"] = time.perf_counter() - start
-    return ComparisonOutcome(task, split, results, test_predictions, embeddings, head, floored, timings)
+    return ComparisonOutcome(task, split, results, test_predictions, embeddings, head, floored, timings, tokenizer)
 
 
 __all__ = ["ComparisonOutcome", "ComparisonSettings", "run_comparison"]

@@ -20,13 +20,13 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 from tqdm.auto import tqdm
-from transformers import AutoTokenizer, PreTrainedTokenizerBase
+from transformers import PreTrainedTokenizerBase
 from transformers.utils import logging as transformers_logging
 
 from ..annotations.records import TranscriptRecord, tokenize_records
 from ..configuration_isoclr import IsoCLRConfig
 from ..modeling_isoclr import IsoCLRForSequenceClassification
-from ..tokenization_isoclr import IsoCLRTokenizer
+from . import loading
 from .embedding import length_sorted_batches
 
 
@@ -68,13 +68,16 @@ class FineTuneHistory:
     steps: int = 0
 
 
-def load_tokenizer(model_path: str | Path) -> PreTrainedTokenizerBase:
-    """The tokenizer saved with a model, or a default ``IsoCLRTokenizer`` when none was saved."""
-    path = Path(model_path)
-    if path.is_dir() and not any((path / name).exists() for name in ("tokenizer_config.json", "vocab.json")):
-        config = IsoCLRConfig.from_pretrained(path)
-        return IsoCLRTokenizer(model_max_length=getattr(config, "max_sequence_length", 12288))
-    return AutoTokenizer.from_pretrained(model_path, trust_remote_code=True)
+def load_tokenizer(model_path: str | Path, *, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
+    """The tokenizer saved with a model, or a default ``IsoCLRTokenizer`` when none was saved.
+
+    IsoCLR folders (``model_type`` ``"isoclr"``) use this package's tokenizer class and never the code
+    in the folder; other model types are refused unless ``trust_remote_code=True``.
+
+    Raises:
+        ModelLoadingError: naming the folder: it does not exist, has no config.json, or needs remote code.
+    """
+    return loading.load_tokenizer(model_path, trust_remote_code=trust_remote_code)
 
 
 def regression_config(
@@ -99,8 +102,13 @@ def build_regression_model(
     target_std: float,
     pretrained: bool = True,
     seed: int = 0,
+    trust_remote_code: bool = False,
 ) -> IsoCLRForSequenceClassification:
     """A regression head on the encoder at ``model_path``, or on the same architecture freshly initialised.
+
+    The head is always new (its last layer at zero); with ``pretrained`` the encoder's weights are
+    loaded strictly: a weight missing from the checkpoint, or one the config has no place for, is an
+    error naming the folder.
 
     Args:
         model_path: Folder (or Hub id) of any IsoCLR checkpoint: encoder, contrastive model or head.
@@ -109,19 +117,30 @@ def build_regression_model(
         target_std: Training-split standard deviation of the target.
         pretrained: Load the encoder weights; ``False`` gives the random-initialisation control.
         seed: Seed of the initialisation (of the head, and of the encoder when not pretrained).
+        trust_remote_code: Allow a folder that is not an IsoCLR model (its own code is run). IsoCLR
+            folders always load with this package's classes.
+
+    Raises:
+        ModelLoadingError: naming the folder or file, for a model that cannot be loaded as it is.
     """
-    config = regression_config(
-        IsoCLRConfig.from_pretrained(model_path),
-        target_name=target_name, target_mean=target_mean, target_std=target_std,
-    )
+    path = loading.resolve_model_path(model_path)
+    base = loading.load_config(path, trust_remote_code=trust_remote_code)
+    config = regression_config(base, target_name=target_name, target_mean=target_mean, target_std=target_std)
     torch.manual_seed(seed)
+    if loading.is_isoclr_folder(path):
+        model = IsoCLRForSequenceClassification(config)
+        if pretrained:
+            loading.load_isoclr_weights(model.isoclr, path)
+        return model
+    # A non-IsoCLR model, allowed by trust_remote_code (checked by load_config above).
+    from transformers import AutoModelForSequenceClassification
+
     if not pretrained:
-        return IsoCLRForSequenceClassification(config)
-    # The head is missing from an encoder checkpoint by design; keep transformers' load report quiet.
+        return AutoModelForSequenceClassification.from_config(config, trust_remote_code=True)
     verbosity = transformers_logging.get_verbosity()
     transformers_logging.set_verbosity_error()
     try:
-        return IsoCLRForSequenceClassification.from_pretrained(model_path, config=config, ignore_mismatched_sizes=True)
+        return loading.load_head(path, config=config, trust_remote_code=True)
     finally:
         transformers_logging.set_verbosity(verbosity)
 

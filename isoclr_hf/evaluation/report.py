@@ -26,13 +26,29 @@ ENCODER_ORDER = {"pretrained": 0, "random_init": 1, "kmer_baseline": 2}
 METHOD_ORDER = {"linear_probe": 0, "fine_tune": 1, "ridge": 2}
 
 
-def _atomic_write(path: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file in the same folder, then rename it into place."""
+def new_file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 less the umask (0o644 under the usual umask 022)."""
+    try:  # Linux: read it without changing it (os.umask sets it, briefly, for every thread)
+        status = Path("/proc/self/status").read_text()
+        mask = next(int(line.split()[1], 8) for line in status.splitlines() if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return 0o666 & ~mask
+
+
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Write through a temporary file in the same folder, then rename it into place.
+
+    ``write`` gets the temporary path (it ends in ``path``'s suffix). The file gets the mode of an
+    ordinarily created file (0644 under umask 022), not the 0600 of a temporary file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
     os.close(handle)
     try:
         write(Path(temporary))
+        os.chmod(temporary, new_file_mode())
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -111,7 +127,7 @@ def _json_safe(value: Any) -> Any:
 
 def write_json(report: dict[str, Any], path: Path) -> None:
     """Write ``report`` as JSON (NaN becomes null), atomically."""
-    _atomic_write(path, lambda p: p.write_text(json.dumps(_json_safe(report), indent=1) + "\n", encoding="utf-8"))
+    atomic_write(path, lambda p: p.write_text(json.dumps(_json_safe(report), indent=1) + "\n", encoding="utf-8"))
 
 
 def write_markdown(report: dict[str, Any], path: Path, *, plots: list[str], notes: list[str]) -> str:
@@ -135,7 +151,7 @@ def write_markdown(report: dict[str, Any], path: Path, *, plots: list[str], note
         *[f"![{name}]({name})" for name in plots],
         "",
     ]
-    _atomic_write(path, lambda p: p.write_text("\n".join(parts), encoding="utf-8"))
+    atomic_write(path, lambda p: p.write_text("\n".join(parts), encoding="utf-8"))
     return table
 
 
@@ -157,7 +173,7 @@ def plot_low_data_curve(results: list[dict[str, Any]], path: Path) -> None:
     axis.set_ylabel("Pearson r (test)")
     axis.legend(fontsize=7)
     figure.tight_layout()
-    _atomic_write(path, lambda p: figure.savefig(p, dpi=120, format="png"))
+    atomic_write(path, lambda p: figure.savefig(p, dpi=120, format="png"))
     plt.close(figure)
 
 
@@ -182,7 +198,7 @@ def plot_predicted_vs_measured(predictions: dict[str, np.ndarray], measured: np.
     for axis in list(axes.flat)[len(names):]:
         axis.axis("off")
     figure.tight_layout()
-    _atomic_write(path, lambda p: figure.savefig(p, dpi=120, format="png"))
+    atomic_write(path, lambda p: figure.savefig(p, dpi=120, format="png"))
     plt.close(figure)
 
 
@@ -209,12 +225,14 @@ def plot_embedding_map(embeddings: np.ndarray, colour: np.ndarray, path: Path, *
     axis.set_xlabel("PC 1")
     axis.set_ylabel("PC 2")
     figure.tight_layout()
-    _atomic_write(path, lambda p: figure.savefig(p, dpi=120, format="png"))
+    atomic_write(path, lambda p: figure.savefig(p, dpi=120, format="png"))
     plt.close(figure)
 
 
 __all__ = [
+    "atomic_write",
     "markdown_table",
+    "new_file_mode",
     "plot_embedding_map",
     "plot_low_data_curve",
     "plot_predicted_vs_measured",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +74,54 @@ def test_embed_gtf_and_genome_to_npy(model_dir: Path, tmp_path: Path) -> None:
     assert np.isfinite(embeddings).all()
 
 
-def test_embed_rejects_an_unknown_output_format(model_dir: Path, tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match=r"--out must end in .parquet or .npy"):
-        main(["embed", "--model", str(model_dir), *sqanti_arguments(), "--out", str(tmp_path / "emb.csv")])
+def test_embed_rejects_an_unknown_output_format(model_dir: Path, tmp_path: Path, capsys) -> None:
+    assert main(["embed", "--model", str(model_dir), *sqanti_arguments(), "--out", str(tmp_path / "emb.csv")]) == 2
+    assert capsys.readouterr().err == "isoclr embed: error: --out must end in .parquet or .npy, got emb.csv\n"
     assert not list(tmp_path.glob("emb*"))
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_default_precision_is_float32_like_the_python_api_and_outputs_are_0644(
+    model_dir: Path, tmp_path: Path, capsys, umask_022: None
+) -> None:
+    out = tmp_path / "emb.npy"
+    assert main(["embed", "--model", str(model_dir), *sqanti_arguments(), "--limit", "4", "--out", str(out)]) == 0
+    assert "in float32 on" in capsys.readouterr().out
+    from isoclr_hf.annotations.sqanti import read_sqanti
+    from isoclr_hf.evaluation.embedding import embed_records
+
+    records = list(read_sqanti(SQANTI / "UHR_chr22.filtered.fasta", SQANTI / "UHR_chr22.filtered.gtf",
+                               SQANTI / "UHR_chr22_ML_result_classification.txt"))[:4]  # fmt: skip
+    expected = embed_records(IsoCLRModel.from_pretrained(model_dir), IsoCLRTokenizer(), records, progress=False)
+    np.testing.assert_array_equal(np.load(out), expected)
+    for path in (out, out.with_suffix(".ids.tsv")):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_an_existing_out_is_refused_before_any_work_unless_overwrite(
+    model_dir: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "emb.parquet"
+    out.write_bytes(b"keep me")
+    # The model does not exist either: the existing --out is reported first.
+    assert main(["embed", "--model", str(tmp_path / "nope"), *sqanti_arguments(), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"isoclr embed: error: {out} exists; pass --overwrite to replace it\n"
+    assert out.read_bytes() == b"keep me"
+    argv = ["embed", "--model", str(model_dir), *sqanti_arguments(), "--limit", "2", "--out", str(out), "--overwrite"]
+    assert main(argv) == 0
+    assert len(pq.read_table(out)) == 2
+
+
+def test_a_run_folder_means_its_final_model(model_dir: Path, tmp_path: Path, capsys) -> None:
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    shutil.copytree(model_dir, run / "final")
+    out = tmp_path / "emb.npy"
+    assert main(["embed", "--model", str(run), *sqanti_arguments(), "--limit", "2", "--out", str(out)]) == 0
+    assert f"{run} is a training run folder; using its final model {run / 'final'}" in capsys.readouterr().out

@@ -53,3 +53,30 @@ def test_cli_push_is_a_registered_subcommand() -> None:
 
     assert SUBCOMMANDS["push"] == "push"
     assert (push_command.__doc__ or "").strip().splitlines()[0].startswith("Push a saved model")
+
+
+def test_cli_push_names_a_missing_or_broken_folder_before_uploading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from isoclr_hf.cli import main
+
+    missing = tmp_path / "nope"
+    assert main(["push", "--model", str(missing), "--repo-id", "lab/x", "--token", "hf_test"]) == 2
+    assert capsys.readouterr().err == f"isoclr push: error: no such model folder: {missing}\n"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["push", "--model", str(empty), "--repo-id", "lab/x", "--token", "hf_test"]) == 2
+    assert capsys.readouterr().err == f"isoclr push: error: {empty}: no config.json in the model folder\n"
+
+
+def test_cli_push_of_a_run_folder_pushes_its_final_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "run"
+    tiny_head().save_pretrained(run / "final")
+    IsoCLRTokenizer().save_pretrained(run / "final")
+    monkeypatch.setenv("HF_ENDPOINT", ENDPOINT)
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", ENDPOINT)
+    with fake_hub_http() as hub:
+        assert run_push(["--model", str(run), "--repo-id", "lab/tiny-run", "--token", "hf_test"]) == 0
+    assert "config.json" in hub.commits[0].files
+    assert f"using its final model {run / 'final'}" in capsys.readouterr().out

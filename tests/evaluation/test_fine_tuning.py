@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import load_file, save_file
 from transformers import AutoModelForSequenceClassification
 
+from isoclr_hf import IsoCLRForSequenceClassification
 from isoclr_hf.evaluation.features import sequence_features
 from isoclr_hf.evaluation.fine_tuning import (
     FineTuneSettings,
@@ -18,6 +22,7 @@ from isoclr_hf.evaluation.fine_tuning import (
     load_tokenizer,
     predict_records,
 )
+from isoclr_hf.evaluation.loading import ModelLoadingError
 from isoclr_hf.evaluation.probe import fit_ridge_probe
 from isoclr_hf.evaluation.splits import task_split
 from isoclr_hf.evaluation.tasks import RegressionTask, load_task
@@ -100,3 +105,59 @@ def test_fine_tuned_head_round_trips_through_the_auto_class(
     assert reloaded.config.target_std == pytest.approx([train.labels.std()])
     np.testing.assert_allclose(predict_records(reloaded, load_tokenizer(tmp_path / "head"), test.records),
                                predict_records(model, tokenizer, test.records), rtol=1e-5, atol=1e-6)
+
+
+def _poison_remote_code(folder: Path) -> None:
+    """Remote-code files that fail if anything imports them."""
+    for name in ("configuration_isoclr.py", "modeling_isoclr.py", "tokenization_isoclr.py"):
+        (folder / name).write_text("raise RuntimeError('the remote code in the folder ran')\n")
+
+
+def test_isoclr_folders_load_with_the_package_classes_never_the_folders_code(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    from isoclr_hf import IsoCLRTokenizer
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    _poison_remote_code(folder)
+    assert type(load_tokenizer(folder)) is IsoCLRTokenizer
+    assert type(load_tokenizer(folder, trust_remote_code=True)) is IsoCLRTokenizer
+    model = build_regression_model(folder, target_name="y", target_mean=0.0, target_std=1.0, trust_remote_code=True)
+    assert type(model) is IsoCLRForSequenceClassification
+
+
+def test_other_model_types_need_trust_remote_code(tiny_model_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "fork"
+    shutil.copytree(tiny_model_dir, folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "model_type": "isoclr_fork"}))
+    with pytest.raises(ModelLoadingError, match=r"isoclr_fork.*trust_remote_code=True"):
+        load_tokenizer(folder)
+    with pytest.raises(ModelLoadingError, match=r"isoclr_fork.*trust_remote_code=True"):
+        build_regression_model(folder, target_name="y", target_mean=0.0, target_std=1.0)
+
+
+def test_a_checkpoint_that_does_not_match_its_config_is_an_error(tiny_model_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    state = load_file(folder / "model.safetensors")
+    del state["encoder.stem_conv.weight"]
+    save_file(state, folder / "model.safetensors", metadata={"format": "pt"})
+    with pytest.raises(ModelLoadingError, match=r"missing.*encoder\.stem_conv\.weight"):
+        build_regression_model(folder, target_name="y", target_mean=0.0, target_std=1.0)
+    # The random-initialisation control needs only the config.
+    build_regression_model(folder, target_name="y", target_mean=0.0, target_std=1.0, pretrained=False)
+
+
+def test_a_head_checkpoint_gives_its_encoder_and_a_new_zero_head(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from isoclr_hf import IsoCLRModel
+
+    trained = build_regression_model(tiny_model_dir, target_name="a", target_mean=0.0, target_std=1.0)
+    torch.nn.init.normal_(trained.classifier.out_proj.weight)
+    trained.save_pretrained(tmp_path / "head")
+    head = build_regression_model(tmp_path / "head", target_name="b", target_mean=1.0, target_std=2.0)
+    assert torch.count_nonzero(head.classifier.out_proj.weight) == 0
+    encoder = IsoCLRModel.from_pretrained(tiny_model_dir)
+    assert torch.equal(head.isoclr.encoder.stem_conv.weight, encoder.encoder.stem_conv.weight)
+    assert head.config.target_names == ["b"]
