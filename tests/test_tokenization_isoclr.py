@@ -101,9 +101,7 @@ def test_pad_merges_encoded_examples(tokenizer: IsoCLRTokenizer) -> None:
         ({"sequences": ["ACGT"], "cds": [(0, 3), None]}, "2 entries in `cds` for 1 sequences"),
     ],
 )
-def test_bad_input_names_the_transcript_and_the_problem(
-    tokenizer: IsoCLRTokenizer, kwargs: dict, message: str
-) -> None:
+def test_bad_input_names_the_transcript_and_the_problem(tokenizer: IsoCLRTokenizer, kwargs: dict, message: str) -> None:
     names = ["tx1", "tx2"][: len(kwargs["sequences"])]
     with pytest.raises(ValueError, match=message):
         tokenizer(names=names, **kwargs)
@@ -119,3 +117,183 @@ def test_save_and_load(tokenizer: IsoCLRTokenizer, tmp_path) -> None:
     loaded = IsoCLRTokenizer.from_pretrained(tmp_path)
     assert loaded.model_max_length == 12288
     assert loaded("ACGU")["input_ids"] == tokenizer("ACGU")["input_ids"]
+
+
+# --- regression tests for the inputs of the fuzzing report (bug report item 4) ------------------
+NAMED = r"sequence 0 \('tx1'\): "
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        # Were OverflowError.
+        ({"exon_ends": [float("inf")]}, TypeError, r"exon_ends\[0\] is float inf; positions are integers"),
+        (
+            {"exon_ends": [2**64]},
+            ValueError,
+            r"exon end 18446744073709551616 \(exon_ends\[0\]\) is beyond the sequence",
+        ),
+        ({"cds": (0, float("inf"))}, TypeError, "CDS end is float inf"),
+        # Did not name the transcript.
+        ({"exon_ends": 4}, TypeError, "exon_ends must be a list, tuple or 1-D integer array"),
+        ({"exon_ends": [None, 4]}, TypeError, r"exon_ends\[0\] is NoneType None"),
+        ({"exon_ends": [2, float("nan")]}, TypeError, r"exon_ends\[1\] is float nan"),
+        ({"exon_ends": ["x", 4]}, TypeError, r"exon_ends\[0\] is str 'x'"),
+        ({"exon_ends": [[2, 4]]}, TypeError, r"exon_ends\[0\] is list \[2, 4\].*one flat list"),
+        # Were silently floored or coerced.
+        ({"exon_ends": [1.9, 4]}, TypeError, r"exon_ends\[0\] is float 1.9"),
+        ({"exon_ends": [2.0, 4]}, TypeError, r"exon_ends\[0\] is float 2.0"),  # integral floats too
+        ({"exon_ends": np.array([2.0, 4.0])}, TypeError, "1-D integer array; got a 1-D array of dtype float64"),
+        ({"exon_ends": [True, 4]}, TypeError, r"exon_ends\[0\] is bool True"),
+        ({"exon_ends": [np.bool_(True), 4]}, TypeError, r"exon_ends\[0\] is bool"),
+        ({"exon_ends": {2, 4}}, TypeError, "got set"),
+        ({"cds": (0.5, 3.7)}, TypeError, "CDS start is float 0.5"),
+        ({"cds": (0, 3.0)}, TypeError, "CDS end is float 3.0"),
+        ({"cds": (False, True)}, TypeError, "CDS start is bool False"),
+        (
+            {"cds": "03"},
+            TypeError,
+            "cds must be a \\(start, end\\) pair of integers, or None for non-coding; got str '03'",
+        ),
+        ({"cds": {0, 3}}, TypeError, "got set"),
+        ({"cds": (0, 3, 6)}, ValueError, "cds must be a \\(start, end\\) pair, got 3 values"),
+        ({"cds": np.array([0.0, 3.0])}, TypeError, "dtype float64"),
+        # Values beyond the sequence, not increasing, empty.
+        ({"exon_ends": [2, 9]}, ValueError, r"exon end 9 \(exon_ends\[1\]\) is beyond the sequence of 4"),
+        ({"exon_ends": [0, 4]}, ValueError, "positive and strictly increasing"),
+        ({"exon_ends": [-1, 4]}, ValueError, "positive and strictly increasing"),
+        ({"exon_ends": np.array([-1, 4])}, ValueError, "must lie in 1..4"),
+        ({"exon_ends": np.array([3, 2, 4])}, ValueError, "strictly increasing"),
+        ({"exon_ends": []}, ValueError, "exon_ends is empty; pass None"),
+        ({"cds": (-3, 3)}, ValueError, r"CDS \(-3, 3\) is out of bounds"),
+        ({"cds": (3, 3)}, ValueError, r"CDS \(3, 3\) is out of bounds"),
+        ({"cds": (0, 2**64)}, ValueError, "is out of bounds"),
+    ],
+)
+def test_bad_positions_name_the_transcript(
+    tokenizer: IsoCLRTokenizer, kwargs: dict, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=NAMED + ".*" + message):
+        tokenizer("ACGT", names=["tx1"], **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"sequences": "ACGT", "max_length": 2.5}, TypeError, "`max_length` must be a positive integer; got float 2.5"),
+        ({"sequences": "ACGT", "max_length": True}, TypeError, "`max_length` must be a positive integer; got bool"),
+        ({"sequences": "ACGT", "max_length": 0, "truncation": True}, ValueError, "`max_length` must be a positive"),
+        ({"sequences": "ACGT", "max_length": -3, "truncation": True}, ValueError, "`max_length` must be a positive"),
+        ({"sequences": "ACGT", "pad_to_multiple_of": -3}, ValueError, "`pad_to_multiple_of` must be a positive"),
+        ({"sequences": "ACGT", "pad_to_multiple_of": 0}, ValueError, "`pad_to_multiple_of` must be a positive"),
+        ({"sequences": "ACGT", "pad_to_multiple_of": 8.0}, TypeError, "`pad_to_multiple_of` must be a positive"),
+        ({"sequences": []}, ValueError, "`sequences` is an empty batch"),
+        ({"sequences": ()}, ValueError, "`sequences` is an empty batch"),
+        ({"tracks": []}, ValueError, "`tracks` is an empty batch"),
+        ({"tracks": np.zeros((2, 5, 6))}, ValueError, r"3-D array of shape \(2, 5, 6\)"),
+        ({"sequences": b"ACGT"}, TypeError, "`sequences` must be a string or a list of strings"),
+        ({"sequences": ["ACGT"], "exon_ends": 4}, TypeError, "`exon_ends` must be a list with one entry per sequence"),
+        ({"sequences": ["ACGT"], "names": "tx1"}, TypeError, "`names` must be a list"),
+        ({"sequences": "ACGT", "padding": 1}, ValueError, "padding=int 1 is not supported"),
+        ({"sequences": "ACGT", "truncation": "yes"}, TypeError, "`truncation` must be True or False"),
+        ({"sequences": "ACGT", "return_tensors": "tf"}, ValueError, "return_tensors=str 'tf' is not supported"),
+        ({"sequences": "ACGT", "allow_incomplete_cds": 1}, TypeError, "`allow_incomplete_cds` must be True or False"),
+    ],
+)
+def test_bad_options_name_the_argument(
+    tokenizer: IsoCLRTokenizer, kwargs: dict, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        tokenizer(**kwargs)
+
+
+def test_non_string_sequence_in_a_batch_is_a_type_error(tokenizer: IsoCLRTokenizer) -> None:
+    with pytest.raises(TypeError, match=r"sequence 1 \('tx2'\): expected a sequence string, got NoneType None"):
+        tokenizer(["ACGT", None], names=["tx1", "tx2"])
+
+
+def test_batch_arguments_need_one_entry_per_sequence(tokenizer: IsoCLRTokenizer) -> None:
+    # A pair for a batch of two reads as two entries, each of which is not a pair.
+    with pytest.raises(TypeError, match=r"sequence 0 \('a'\): cds must be a \(start, end\) pair.*got int 0"):
+        tokenizer(["ACGT", "ACG"], cds=(0, 3), names=["a", "b"])
+    with pytest.raises(TypeError, match=r"sequence 1 \('b'\): exon_ends must be a list.*got int 3"):
+        tokenizer(["ACGT", "ACG"], exon_ends=[[4], 3], names=["a", "b"])
+
+
+def test_numpy_integers_are_accepted(tokenizer: IsoCLRTokenizer) -> None:
+    expected = tokenizer("ACGTAC", exon_ends=[2, 6], cds=(0, 6), return_tensors="np")
+    variants = [
+        {"exon_ends": [np.int64(2), np.int32(6)], "cds": (np.int64(0), np.uint8(6))},
+        {"exon_ends": np.array([2, 6], dtype=np.uint64), "cds": np.array([0, 6], dtype=np.int16)},
+        {"exon_ends": (2, 6), "cds": [0, 6]},
+    ]
+    for kwargs in variants:
+        batch = tokenizer("ACGTAC", return_tensors="np", **kwargs)
+        for key in tokenizer.model_input_names:
+            assert np.array_equal(batch[key], expected[key]), (kwargs, key)
+    batch = tokenizer(["ACGTAC"], max_length=np.int64(6), pad_to_multiple_of=np.int32(4), return_tensors="np")
+    assert batch["input_ids"].shape == (1, 8)
+
+
+@pytest.mark.parametrize(
+    ("array", "error", "message"),
+    [
+        (np.array([[1, np.nan, 0, 0, np.nan, np.nan]]), ValueError, "track row 0, channel 1 holds nan"),
+        (np.array([[1, 0, 0, 0, 0, 1], [0, np.inf, 0, 0, 0, 1]]), ValueError, "track row 1, channel 1 holds inf"),
+        (np.array([[1, 0, 0, 0, -1, 1]]), ValueError, "track row 0, channel 4 holds -1"),
+        (np.array([[1, 0, 0, 0, 0, 2.5]]), ValueError, "track row 0, channel 5 holds 2.5"),
+        (np.array([[1, 0, 0, 0, 0, 1]], dtype=complex), TypeError, "dtype complex128"),
+        (np.array([[1, 0, 0, 0, 0, 1]], dtype=object), TypeError, "dtype object"),
+        (np.array([["1", "0", "0", "0", "0", "1"]]), TypeError, "dtype <U1"),
+        (np.array([[1, 0, 0, 0, 0]]), ValueError, r"shape \(1, 5\)"),
+        (np.zeros((0, 6)), ValueError, "empty sequence"),
+    ],
+)
+def test_bad_track_arrays_name_the_transcript(
+    tokenizer: IsoCLRTokenizer, array: np.ndarray, error: type[Exception], message: str
+) -> None:
+    good = np.zeros((3, 6), dtype=np.float32)
+    good[:, 0] = 1
+    with pytest.raises(error, match=r"sequence 1 \('tx2'\): .*" + message):
+        tokenizer(tracks=[good, array], names=["tx1", "tx2"])
+
+
+def test_all_zero_base_rows_read_as_n(tokenizer: IsoCLRTokenizer) -> None:
+    # Orthrus's and mRNABench's saved arrays encode N as a row with no base channel set.
+    tracks = np.zeros((4, 6), dtype=np.float32)
+    tracks[0, 0] = tracks[2, 3] = 1.0
+    tracks[3, 5] = 1.0
+    batch = tokenizer(tracks=tracks, return_tensors="np")
+    assert [VOCABULARY[i] for i in batch["input_ids"][0]] == ["A", "N", "T", "N"]
+    assert batch["splice_track"][0].tolist() == [0, 0, 0, 1]
+    four = tokenizer(tracks=[np.zeros((2, 4), dtype=np.uint8), np.ones((1, 4), dtype=bool)], return_tensors="np")
+    assert four["input_ids"].tolist() == [[5, 5], [5, 0]]
+
+
+def test_truncation_marks_the_last_kept_nucleotide(tokenizer: IsoCLRTokenizer) -> None:
+    # Exons end at 3, 8 and 12; cut to 10: the exon end at 3 and at 8 stay, and the last kept
+    # nucleotide (9) is marked because the splice track marks the end of what the model sees.
+    batch = tokenizer("ACGTACGTACGT", exon_ends=[3, 8, 12], cds=(1, 10), truncation=True, max_length=10,
+                      return_tensors="np")  # fmt: skip
+    assert np.flatnonzero(batch["splice_track"][0]).tolist() == [2, 7, 9]
+    assert np.flatnonzero(batch["cds_track"][0]).tolist() == [1, 4, 7]
+    assert batch["attention_mask"][0].tolist() == [1] * 10
+    # Unknown exon structure, and a cut that falls on an exon end: still one mark at the end.
+    assert tokenizer("ACGTACGT", truncation=True, max_length=5)["splice_track"] == [0, 0, 0, 0, 1]
+    assert tokenizer("ACGTACGT", exon_ends=[5, 8], truncation=True, max_length=5)["splice_track"] == [0, 0, 0, 0, 1]
+    # Precomputed arrays are cut the same way.
+    tracks = np.zeros((6, 6), dtype=np.float32)
+    tracks[:, 0] = 1
+    tracks[5, 5] = 1
+    assert tokenizer(tracks=tracks, truncation=True, max_length=4)["splice_track"] == [0, 0, 0, 1]
+    # Sequences that fit are not changed.
+    assert tokenizer("ACGTACGT", exon_ends=[3, 8], truncation=True, max_length=8)["splice_track"] == [
+        0, 0, 1, 0, 0, 0, 0, 1,
+    ]  # fmt: skip
+
+
+def test_tracks_as_an_object_array_batch(tokenizer: IsoCLRTokenizer) -> None:
+    rows = np.empty(2, dtype=object)
+    rows[0], rows[1] = np.eye(4, dtype=np.float32), np.eye(4, dtype=np.float32)[:2]
+    batch = tokenizer(tracks=rows, return_tensors="np")
+    assert batch["input_ids"].tolist() == [[1, 2, 3, 4], [1, 2, 0, 0]]
