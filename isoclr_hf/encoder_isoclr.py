@@ -94,33 +94,76 @@ Groups = list[torch.Tensor]
 Masks = list[torch.Tensor | None]
 
 
+def commit_running_stats(norm: nn.BatchNorm1d, mean: torch.Tensor, var: torch.Tensor) -> None:
+    """Store updated running statistics, unless they are not finite (checked without a host sync).
+
+    A batch whose activations overflow (fp16 autocast) or hold NaN would otherwise leave NaN in the
+    running statistics and every later eval output NaN, even when the optimiser skips that step.
+    """
+    assert norm.running_mean is not None and norm.running_var is not None
+    with torch.no_grad():
+        finite = torch.isfinite(mean).all() & torch.isfinite(var).all()
+        norm.running_mean.copy_(torch.where(finite, mean.to(norm.running_mean.dtype), norm.running_mean))
+        norm.running_var.copy_(torch.where(finite, var.to(norm.running_var.dtype), norm.running_var))
+
+
+def _train_batch_norm(norm: nn.BatchNorm1d, x: torch.Tensor, momentum: float) -> torch.Tensor:
+    """Training-mode batch norm whose running statistics are updated through :func:`commit_running_stats`.
+
+    The update runs on copies: the originals are never modified in place by the op (autograd saves them).
+    """
+    assert norm.running_mean is not None and norm.running_var is not None
+    mean, var = norm.running_mean.clone(), norm.running_var.clone()
+    out = F.batch_norm(x, mean, var, norm.weight, norm.bias, True, momentum, norm.eps)
+    commit_running_stats(norm, mean, var)
+    return out
+
+
+class FiniteBatchNorm1d(nn.BatchNorm1d):
+    """``nn.BatchNorm1d`` whose running statistics skip a batch with non-finite statistics.
+
+    Same parameters and buffers (checkpoints are unchanged); used by the contrastive projection head.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not (self.training and self.track_running_stats and self.running_mean is not None):
+            return super().forward(x)
+        self._check_input_dim(x)
+        momentum = 0.0 if self.momentum is None else self.momentum
+        if self.num_batches_tracked is not None:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:  # cumulative moving average, as nn.BatchNorm1d
+                momentum = 1.0 / float(self.num_batches_tracked)
+        return _train_batch_norm(self, x, momentum)
+
+
 class MaskedBatchNorm1d(nn.BatchNorm1d):
     """Batch norm over length groups of ``(batch, channels, 1, length)`` activations.
 
     In training, the statistics are those of all valid positions of all groups together: exactly
     what one padded batch would give, whatever the grouping. Keeps ``nn.BatchNorm1d``'s parameters
-    and buffers, so checkpoints look like any batch norm.
+    and buffers, so checkpoints look like any batch norm. A batch whose statistics are not finite
+    leaves the running statistics as they were (see :func:`commit_running_stats`).
     """
 
     def forward(self, xs: Groups, masks: Masks) -> Groups:  # type: ignore[override]
         momentum = 0.1 if self.momentum is None else self.momentum
         if not self.training or (len(xs) == 1 and masks[0] is None):
-            if self.training and self.num_batches_tracked is not None:
+            if not self.training or self.running_mean is None or self.running_var is None:
+                stats = self.running_mean, self.running_var
+                return [F.batch_norm(x, *stats, self.weight, self.bias, self.training, momentum, self.eps) for x in xs]
+            if self.num_batches_tracked is not None:
                 self.num_batches_tracked.add_(1)
-            return [
-                F.batch_norm(
-                    x, self.running_mean, self.running_var, self.weight, self.bias, self.training, momentum, self.eps
-                )
-                for x in xs
-            ]
+            return [_train_batch_norm(self, xs[0], momentum)]
         count = sum(float(x.shape[0] * x.shape[-1]) if m is None else m.sum() for x, m in zip(xs, masks))
         mean = sum(_masked_sum(x, m) for x, m in zip(xs, masks)) / count  # (C,)
         var = sum(_masked_sum((x - mean[None, :, None, None]) ** 2, m) for x, m in zip(xs, masks)) / count  # (C,)
         if self.running_mean is not None and self.running_var is not None:
             with torch.no_grad():
                 unbiased = var * count / (count - 1) if float(count) > 1 else var
-                self.running_mean.lerp_(mean.detach().to(self.running_mean.dtype), momentum)
-                self.running_var.lerp_(unbiased.detach().to(self.running_var.dtype), momentum)
+                new_mean = self.running_mean.lerp(mean.detach().to(self.running_mean.dtype), momentum)
+                new_var = self.running_var.lerp(unbiased.detach().to(self.running_var.dtype), momentum)
+                commit_running_stats(self, new_mean, new_var)
                 if self.num_batches_tracked is not None:
                     self.num_batches_tracked.add_(1)
         scale = torch.rsqrt(var + self.eps) * (self.weight if self.affine else 1.0)
@@ -322,11 +365,13 @@ def plan_length_groups(lengths: list[int], max_groups: int, min_saving: float = 
 
 
 __all__ = [
+    "FiniteBatchNorm1d",
     "IsoCLREncoder",
     "IsoCLRResidualBlock",
     "MaskedBatchNorm1d",
     "base_track_table",
     "build_tracks",
+    "commit_running_stats",
     "plan_length_groups",
     "random_position_mask",
 ]

@@ -73,6 +73,45 @@ def _global_offset(local_count: int, device: torch.device) -> int:
     return int(sum(c.item() for c in counts[: dist.get_rank()]))
 
 
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _too_few_pairs(pairs: int, world: int = 1) -> ValueError:
+    where = f"over {world} processes" if world > 1 else "in the batch"
+    return ValueError(
+        f"The decoupled contrastive loss needs at least 2 pairs in the global batch (each pair's negatives are the "
+        f"other pairs); got {pairs} {where}. Use a larger batch."
+    )
+
+
+def check_pairs(pairs: int, weights: torch.Tensor | None) -> torch.Tensor | None:
+    """Check one process's pair count and weights before the loss; raise ``ValueError`` if wrong.
+
+    ``weights`` must have shape ``(pairs,)`` and be finite and non-negative. Outside a distributed run
+    at least 2 pairs are needed (in one, the count is checked after the gather, in the loss).
+
+    Returns:
+        ``weights`` as a tensor (or ``None``).
+    """
+    if weights is not None:
+        if not isinstance(weights, torch.Tensor):
+            weights = torch.as_tensor(weights)
+        if tuple(weights.shape) != (pairs,):
+            shape = tuple(weights.shape)
+            raise ValueError(f"weights must have shape (batch,) = ({pairs},), one per pair; got {shape}.")
+        if weights.is_complex() or weights.dtype == torch.bool:
+            raise ValueError(f"weights must be real numbers; got dtype {weights.dtype}.")
+        bad = ~torch.isfinite(weights) | (weights < 0) if weights.is_floating_point() else weights < 0
+        if bool(bad.any()):
+            index = bad.nonzero().flatten()
+            shown = ", ".join(f"{int(i)} ({weights[i].item()})" for i in index[:5])
+            raise ValueError(f"weights must be finite and non-negative; bad at pair {shown}.")
+    if pairs < 2 and not _distributed():
+        raise _too_few_pairs(pairs)
+    return weights
+
+
 class DecoupledContrastiveLoss(nn.Module):
     """Weighted, symmetric decoupled contrastive loss (Yeh et al. 2021; IsoCLR Eq. 3).
 
@@ -99,20 +138,35 @@ class DecoupledContrastiveLoss(nn.Module):
 
         Returns:
             The scalar loss, averaged over the local pairs and the two directions.
+
+        Raises:
+            ValueError: Fewer than 2 pairs in the global batch (after the gather in a distributed run:
+                a pair's negatives are the other pairs), or weights of the wrong shape, non-finite or
+                negative.
         """
         if projections_a.shape != projections_b.shape:
             raise ValueError(
                 f"The two views differ in shape: {tuple(projections_a.shape)} vs {tuple(projections_b.shape)}."
             )
+        if projections_a.dim() != 2:
+            raise ValueError(f"Projections must have shape (batch, dim); got {tuple(projections_a.shape)}.")
         local = projections_a.shape[0]
+        gather = self.gather_distributed and _distributed()
+        weights = check_pairs(local, weights)  # and, outside distributed runs, at least 2 pairs
+        if not gather and local < 2:
+            raise _too_few_pairs(local)
         a = F.normalize(projections_a.float(), dim=-1)  # (B, D)
         b = F.normalize(projections_b.float(), dim=-1)  # (B, D)
         if weights is None:
             weights = torch.ones(local, device=a.device)
         weights = weights.to(a.device, torch.float32)
-        if self.gather_distributed:
+        if gather:
             all_a, all_b = gather_with_gradients(a), gather_with_gradients(b)  # (N, D)
             offset = _global_offset(local, a.device)
+            if all_a.shape[0] < 2:  # every process sees the same global count, so all raise together
+                raise _too_few_pairs(all_a.shape[0], dist.get_world_size())
+            if local == 0:
+                raise ValueError("This process has an empty batch: every process needs at least one pair.")
         else:
             all_a, all_b, offset = a, b, 0
         positives = (a * b).sum(-1) / self.temperature  # (B,)
@@ -151,4 +205,4 @@ def gene_set_weights(set_sizes: torch.Tensor, constant: float = 0.4, normaliser:
     return (raw / z).float()
 
 
-__all__ = ["DecoupledContrastiveLoss", "gather_with_gradients", "gene_set_weights"]
+__all__ = ["DecoupledContrastiveLoss", "check_pairs", "gather_with_gradients", "gene_set_weights"]

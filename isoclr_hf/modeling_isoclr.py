@@ -10,11 +10,16 @@ The CNN itself is in ``encoder_isoclr.py``. Everything returned to the user is c
 Padding invariance: every layer's output is multiplied by the valid-position mask of its resolution,
 batch norm statistics in training count valid positions only, and pooling averages valid positions
 only. In eval mode a transcript's embedding is therefore the same alone or in any batch.
+
+Inputs: every forward checks its inputs with :func:`validate_inputs` (a ``ValueError`` naming the
+input and the rows for anything malformed) and moves left padding to the end, so a left-padded
+batch gives the same embeddings as a right-padded one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -23,8 +28,8 @@ from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
 from .configuration_isoclr import IsoCLRConfig
-from .encoder_isoclr import IsoCLREncoder, build_tracks, plan_length_groups, random_position_mask
-from .loss_isoclr import DecoupledContrastiveLoss
+from .encoder_isoclr import FiniteBatchNorm1d, IsoCLREncoder, build_tracks, plan_length_groups, random_position_mask
+from .loss_isoclr import DecoupledContrastiveLoss, check_pairs
 from .vocabulary_isoclr import VOCABULARY
 
 VOCABULARY_SIZE = len(VOCABULARY)  # token ids run from 0 (padding) to VOCABULARY_SIZE - 1
@@ -34,6 +39,7 @@ try:  # transformers >= 5: init functions that skip weights already loaded from 
 except ImportError:  # pragma: no cover - older transformers never re-initialise loaded weights
     from torch.nn import init  # type: ignore[no-redef]
 
+
 @dataclass
 class IsoCLRModelOutput(ModelOutput):
     """Output of :class:`IsoCLRModel`.
@@ -41,7 +47,8 @@ class IsoCLRModelOutput(ModelOutput):
     Attributes:
         last_hidden_state: Final activations. Shape: (batch, ceil(length/32), hidden_size).
         pooler_output: Embedding pooled over valid positions. Shape: (batch, hidden_size).
-        output_mask: 1 where ``last_hidden_state`` covers the sequence. Shape: (batch, ceil(length/32)).
+        output_mask: 1 where ``last_hidden_state`` covers the sequence; valid positions come first,
+            also for left-padded inputs. Shape: (batch, ceil(length/32)).
         hidden_states: Stem output and each stage's output, channels-last, when requested.
     """
 
@@ -108,6 +115,189 @@ def _assemble(parts: list[torch.Tensor], groups: list[list[int]] | None, batch: 
     return out
 
 
+class ModelInputs(NamedTuple):
+    """Validated encoder inputs: every row's valid positions first (left padding moved to the end).
+
+    ``attention_mask`` is uint8, 1 at valid positions; ``lengths`` holds each row's valid count.
+    """
+
+    input_ids: torch.Tensor | None
+    cds_track: torch.Tensor | None
+    splice_track: torch.Tensor | None
+    tracks: torch.Tensor | None
+    attention_mask: torch.Tensor
+    masked_positions: torch.Tensor | None
+    lengths: list[int]
+
+
+def _rows(bad: torch.Tensor) -> str:
+    """Name the rows where a ``(batch,)`` boolean tensor is true: ``"row 3"``, ``"rows 0, 4, 7 and 2 more"``."""
+    rows = bad.nonzero().flatten()
+    shown = ", ".join(str(row) for row in rows[:5].tolist())
+    more = f" and {rows.numel() - 5} more" if rows.numel() > 5 else ""
+    return f"{'row' if rows.numel() == 1 else 'rows'} {shown}{more}"
+
+
+def _first_value(values: torch.Tensor, bad: torch.Tensor, where: torch.Tensor) -> str:
+    """``"v at position j of row i"`` for the first bad element of the first bad row (error messages only)."""
+    row = int(bad.nonzero()[0, 0])
+    position = int(where[row].reshape(where.shape[1], -1).any(1).nonzero()[0, 0])
+    value = values[row, position]
+    shown = value.tolist() if value.dim() else value.item()
+    return f"{shown} at position {position} of row {row}"
+
+
+def _not_binary(values: torch.Tensor) -> torch.Tensor:
+    """Where a value is neither 0 nor 1 (NaN included). Shape: as ``values``."""
+    if values.dtype == torch.bool:
+        return torch.zeros_like(values)
+    return (values != 0) & (values != 1)
+
+
+def _require_tensor(name: str, value: object, dims: int, hint: str) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        kind = type(value).__name__
+        raise ValueError(f"{name} must be a torch.Tensor (tokenize with return_tensors='pt'); got {kind}.")
+    if value.dim() != dims:
+        raise ValueError(f"{name} has shape {tuple(value.shape)}; {hint}")
+    if value.is_complex():
+        raise ValueError(f"{name} must be real-valued; got dtype {value.dtype}.")
+    return value
+
+
+def validate_inputs(
+    input_ids: torch.Tensor | None = None,
+    attention_mask: torch.Tensor | None = None,
+    cds_track: torch.Tensor | None = None,
+    splice_track: torch.Tensor | None = None,
+    tracks: torch.Tensor | None = None,
+    masked_positions: torch.Tensor | None = None,
+    *,
+    n_tracks: int,
+    prefix: str = "",
+) -> ModelInputs:
+    """Check a batch of encoder inputs and bring every row's valid positions to the start.
+
+    Every IsoCLR model's forward goes through this. Raises ``ValueError`` naming the input and the
+    offending rows for: anything but a 2-D integer ``input_ids`` (or 3-D ``tracks``), an empty batch or
+    zero-length rows, token ids outside ``[0, VOCABULARY_SIZE)``, masks and tracks whose shape differs
+    from the ids', mask or annotation values other than 0/1, rows with no valid position, valid
+    positions that are not contiguous, the padding id at a valid position, non-finite ``tracks``.
+
+    Left padding (valid positions at the end of a row, as a tokenizer with ``padding_side="left"``
+    gives) is accepted: those rows are shifted so that their valid positions come first, giving the
+    same embedding as right padding. A row's valid positions must be one contiguous run.
+
+    The checks are a few vectorised passes over the batch and one host sync.
+
+    Args:
+        input_ids, attention_mask, cds_track, splice_track, tracks, masked_positions: As in
+            :meth:`IsoCLRModel.forward`. Shape: (batch, length), tracks (batch, length, n_tracks).
+        n_tracks: The model's number of input tracks.
+        prefix: Put before input names in messages (``"partner_"`` for the second contrastive view).
+
+    Returns:
+        The checked inputs, the mask as uint8 and right-padded, and each row's valid length.
+    """
+    if (input_ids is None) == (tracks is None):
+        raise ValueError(f"Pass either {prefix}input_ids (from the tokenizer) or tracks, exactly one of them.")
+    one = "pass a batch of shape (batch, length); use input_ids[None] for one transcript."
+    if tracks is not None:
+        hint = f"pass a batch of shape (batch, length, {n_tracks}); use tracks[None] for one transcript."
+        tracks = _require_tensor("tracks", tracks, 3, hint)
+        if tracks.shape[-1] != n_tracks:
+            raise ValueError(f"tracks have {tracks.shape[-1]} channels but the model expects {n_tracks}.")
+        if cds_track is not None or splice_track is not None:
+            raise ValueError("cds_track and splice_track go with input_ids; with tracks they are channels 4 and 5.")
+        name, reference = "tracks", tracks
+    else:
+        input_ids = _require_tensor(f"{prefix}input_ids", input_ids, 2, one)
+        if input_ids.is_floating_point() or input_ids.dtype == torch.bool:
+            raise ValueError(f"{prefix}input_ids must hold integer token ids; got dtype {input_ids.dtype}.")
+        name, reference = f"{prefix}input_ids", input_ids
+    batch, length = reference.shape[:2]
+    if batch == 0:
+        raise ValueError(f"{name} is an empty batch (shape {tuple(reference.shape)}).")
+    if length == 0:
+        raise ValueError(
+            f"{name} has zero-length rows (shape {tuple(reference.shape)}): a transcript needs at least one nucleotide."
+        )
+    others = {"attention_mask": attention_mask, "cds_track": cds_track, "splice_track": splice_track}
+    for other, value in {**others, "masked_positions": masked_positions}.items():
+        if value is not None:
+            value = _require_tensor(f"{prefix}{other}", value, 2, one)
+            if value.shape != (batch, length):
+                raise ValueError(
+                    f"{prefix}{other} has shape {tuple(value.shape)} but {name} has shape {tuple(reference.shape)}: "
+                    f"{prefix}{other} needs one value per position, shape ({batch}, {length})."
+                )
+
+    derived = attention_mask is None
+    if attention_mask is None:
+        all_valid = torch.ones_like(reference[..., 0], dtype=torch.bool)
+        attention_mask = (input_ids != 0) if input_ids is not None else all_valid
+    mask = attention_mask.to(torch.uint8)  # (B, L); meaningful once the 0/1 check has passed
+    valid = mask.bool()
+    lengths = valid.sum(1)  # (B,)
+    first = mask.argmax(1)  # (B,) first valid position (argmax returns the first maximum)
+    last = length - 1 - mask.flip(1).argmax(1)  # (B,) last valid position
+    # Each check: bad rows (B,), the checked values and where they are bad (for the message), message.
+    checks: list[tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None, str]] = []
+
+    def check(where: torch.Tensor, values: torch.Tensor | None, message: str) -> None:
+        checks.append((where.flatten(1).any(1), values, where, message))
+
+    if input_ids is not None:
+        out_of_range = input_ids >= VOCABULARY_SIZE
+        if input_ids.is_signed():
+            out_of_range |= input_ids < 0
+        check(out_of_range, input_ids, f"{prefix}input_ids: token ids must lie in [0, {VOCABULARY_SIZE})")
+    else:
+        check(~torch.isfinite(tracks), tracks, "tracks must be finite")  # type: ignore[arg-type]
+    if not derived:
+        check(_not_binary(attention_mask), attention_mask, f"{prefix}attention_mask must be 0 (padding) or 1 (valid)")
+    for other in ("cds_track", "splice_track"):
+        value = others[other]
+        if value is not None:
+            check(_not_binary(value), value, f"{prefix}{other} must be 0 or 1")
+    empty = lengths == 0
+    source = f"{prefix}input_ids are all padding (id 0)" if derived else f"{prefix}attention_mask is all 0"
+    checks.append((empty, None, None, f"{source}: no valid position. Drop empty transcripts from the batch"))
+    holes = ~empty & (last - first + 1 != lengths)
+    how = f"{prefix}attention_mask has holes"
+    if derived:
+        how = f"{prefix}input_ids hold the padding id 0 inside a transcript"
+    checks.append((holes, None, None, f"{how}: a row's valid positions must be one contiguous run"))
+    if input_ids is not None and not derived:
+        check(
+            (input_ids == 0) & valid,
+            input_ids,
+            f"{prefix}input_ids hold the padding id 0 where {prefix}attention_mask is 1 (mask and ids do not match)",
+        )
+    shifted = ~empty & (first > 0)
+    summary = torch.cat([torch.stack([bad.any() for bad, *_ in checks] + [shifted.any()]).long(), lengths]).tolist()
+    for failed, (bad, values, where, message) in zip(summary, checks):
+        if failed:
+            detail = f" (first: {_first_value(values, bad, where)})" if values is not None and where is not None else ""
+            raise ValueError(f"{message}. Offending: {_rows(bad)} of the batch{detail}.")
+    if summary[len(checks)]:  # left padding: move each row's valid run to the start
+        index = (torch.arange(length, device=mask.device)[None, :] + first[:, None] * (~empty)[:, None]).clamp_(
+            max=length - 1
+        )  # (B, L)
+        mask = (torch.arange(length, device=mask.device)[None, :] < lengths[:, None]).to(torch.uint8)
+
+        def shift(values: torch.Tensor | None) -> torch.Tensor | None:
+            if values is None:
+                return None
+            if values.dim() == 3:
+                return values.gather(1, index[..., None].expand(-1, -1, values.shape[-1])) * mask[..., None]
+            return values.gather(1, index) * mask.to(values.dtype)
+
+        input_ids, cds_track, splice_track = shift(input_ids), shift(cds_track), shift(splice_track)
+        tracks, masked_positions = shift(tracks), shift(masked_positions)
+    return ModelInputs(input_ids, cds_track, splice_track, tracks, mask, masked_positions, summary[len(checks) + 1 :])
+
+
 class IsoCLRPreTrainedModel(PreTrainedModel):
     """Weight initialisation and the Hugging Face plumbing shared by the IsoCLR models."""
 
@@ -167,7 +357,10 @@ class IsoCLRModel(IsoCLRPreTrainedModel):
             input_ids: Token ids from :class:`IsoCLRTokenizer`. Shape: (batch, length).
             cds_track: 1 at each codon's first nucleotide. Shape: (batch, length).
             splice_track: 1 at each exon's last nucleotide. Shape: (batch, length).
-            attention_mask: 1 at valid positions, 0 at padding. Shape: (batch, length).
+            attention_mask: 1 at valid positions, 0 at padding (any numeric or bool dtype); each row's
+                valid positions one contiguous run. Left-padded rows are moved to the start, so
+                outputs are always right-padded (``output_mask`` marks the valid ones). Default:
+                ``input_ids != 0``. Shape: (batch, length).
             tracks: Instead of ids: float tracks in the mRNABench/Orthrus layout.
                 Shape: (batch, length, n_tracks).
             masked_positions: Positions set to ``mask_value`` in every track (augmentation).
@@ -177,26 +370,23 @@ class IsoCLRModel(IsoCLRPreTrainedModel):
 
         Returns:
             :class:`IsoCLRModelOutput`.
+
+        Raises:
+            ValueError: On malformed input, naming the input and the rows (see :func:`validate_inputs`).
         """
         dtype = next(self.parameters()).dtype
-        if (input_ids is None) == (tracks is None):
-            raise ValueError("Pass either input_ids (from the tokenizer) or tracks, exactly one of them.")
-        if tracks is not None:
-            if tracks.shape[-1] != self.config.n_tracks:
-                raise ValueError(
-                    f"tracks have {tracks.shape[-1]} channels but the model expects {self.config.n_tracks}."
-                )
-            tracks = tracks.to(dtype)
-            if attention_mask is None:
-                attention_mask = torch.ones(tracks.shape[:2], device=tracks.device, dtype=torch.long)
+        inputs = validate_inputs(
+            input_ids, attention_mask, cds_track, splice_track, tracks, masked_positions, n_tracks=self.config.n_tracks
+        )  # raises ValueError on bad input; left-padded rows come back right-padded
+        if inputs.tracks is not None:
+            tracks = inputs.tracks.to(dtype)
         else:
-            assert input_ids is not None
-            if attention_mask is None:
-                attention_mask = (input_ids != 0).long()
-            tracks = build_tracks(self.config, input_ids, cds_track, splice_track, dtype)  # (B, L, T)
-        if masked_positions is not None:
-            tracks = tracks.masked_fill(masked_positions[..., None].bool(), self.config.mask_value)
-        xs, masks, groups = self._length_groups(tracks, attention_mask)
+            assert inputs.input_ids is not None
+            ids, cds, splice = inputs.input_ids, inputs.cds_track, inputs.splice_track
+            tracks = build_tracks(self.config, ids, cds, splice, dtype)  # (B, L, T)
+        if inputs.masked_positions is not None:
+            tracks = tracks.masked_fill(inputs.masked_positions[..., None].bool(), self.config.mask_value)
+        xs, masks, groups = self._length_groups(tracks, inputs.attention_mask, inputs.lengths)
         group_features, group_masks, stage_outputs = self.encoder(xs, masks)  # per group (B_g, C, 1, L'_g)
         batch = tracks.shape[0]
         features = _assemble(group_features, groups, batch)  # (B, C, L'), L' = ceil(longest / 32)
@@ -214,15 +404,14 @@ class IsoCLRModel(IsoCLRPreTrainedModel):
         )
 
     def _length_groups(
-        self, tracks: torch.Tensor, attention_mask: torch.Tensor
+        self, tracks: torch.Tensor, attention_mask: torch.Tensor, lengths: list[int]
     ) -> tuple[list[torch.Tensor], list[torch.Tensor | None], list[list[int]] | None]:
         """Cut the batch into length groups (see ``plan_length_groups``), each padded to its own longest row.
 
-        Shape: tracks (B, L, T), attention_mask (B, L) -> per group tracks (B_g, T, 1, L_g) in
-        channels-last layout and masks (B_g, 1, 1, L_g) or ``None``; and the rows of each group
-        (``None`` for one group holding the batch in order).
+        Shape: tracks (B, L, T), attention_mask (B, L) right-padded, ``lengths`` its row sums -> per
+        group tracks (B_g, T, 1, L_g) in channels-last layout and masks (B_g, 1, 1, L_g) or ``None``;
+        and the rows of each group (``None`` for one group holding the batch in order).
         """
-        lengths = attention_mask.sum(1).tolist()
         groups: list[list[int]] | None = plan_length_groups(lengths, self.config.max_length_groups)
         if groups is not None and len(groups) == 1:
             groups = None  # the whole batch in its own order: no gather
@@ -326,6 +515,13 @@ class IsoCLRForSequenceClassification(IsoCLRPreTrainedModel):
         Returns:
             :class:`IsoCLRSequenceClassifierOutput`.
         """
+        if labels is not None and not isinstance(labels, torch.Tensor):
+            labels = torch.as_tensor(labels)
+        problem = self._problem_type(labels)
+        source = input_ids if input_ids is not None else tracks
+        if labels is not None and isinstance(source, torch.Tensor) and source.dim() >= 2:
+            # Before batch norm sees the batch; a malformed source makes the encoder raise instead.
+            labels = self._check_labels(problem, labels, source.shape[0])
         encoded = self.isoclr(
             input_ids=input_ids,
             cds_track=cds_track,
@@ -335,7 +531,6 @@ class IsoCLRForSequenceClassification(IsoCLRPreTrainedModel):
             output_hidden_states=output_hidden_states,
         )
         logits = self.classifier(encoded.pooler_output)  # (B, num_labels)
-        problem = self._problem_type(labels)
         predictions = None
         if problem == "regression":
             mean, std = self._target_stats(logits)
@@ -350,6 +545,52 @@ class IsoCLRForSequenceClassification(IsoCLRPreTrainedModel):
             embeddings=encoded.pooler_output,
             hidden_states=encoded.hidden_states,
         )
+
+    def _check_labels(self, problem: str, labels: torch.Tensor, batch: int) -> torch.Tensor:
+        """Check the labels' shape, dtype and values for ``problem``; raise ``ValueError`` if wrong.
+
+        Regression: ``(batch, num_labels)``, or ``(batch,)`` when ``num_labels == 1``; NaN marks an
+        unmeasured target, infinities are refused. Single-label classification: ``(batch,)`` (or
+        ``(batch, 1)``) integer class indices in ``[0, num_labels)``, or -100 to ignore a row.
+        Multi-label classification: ``(batch, num_labels)`` targets in ``[0, 1]`` (0/1, or soft).
+        """
+        if problem not in ("regression", "single_label_classification", "multi_label_classification"):
+            return labels  # _loss names the supported problem types
+        n = int(self.num_labels)  # type: ignore[arg-type]
+        shape = tuple(labels.shape)
+        if problem == "regression":
+            allowed = [(batch, n)] + ([(batch,)] if n == 1 else [])
+            expected = f"(batch, num_labels) = ({batch}, {n})" + (f" or (batch,) = ({batch},)" if n == 1 else "")
+        elif problem == "single_label_classification":
+            allowed, expected = [(batch,), (batch, 1)], f"(batch,) = ({batch},) of class indices"
+        else:
+            allowed, expected = [(batch, n)], f"(batch, num_labels) = ({batch}, {n})"
+            if shape == (batch,):
+                expected += " (for single-label classification pass integer class indices)"
+        if shape not in allowed:
+            raise ValueError(f"labels for {problem} must have shape {expected}; got {shape}.")
+        if labels.is_complex():
+            raise ValueError(f"labels must be real-valued; got dtype {labels.dtype}.")
+        if problem == "single_label_classification":
+            if labels.is_floating_point() or labels.dtype == torch.bool:
+                raise ValueError(
+                    f"labels for single-label classification must be integer class indices; got dtype {labels.dtype}."
+                )
+            bad = ((labels < 0) | (labels >= n)) & (labels != -100)
+            message = f"class indices must lie in [0, {n}) (or be -100 to ignore a row)"
+        elif problem == "regression":
+            bad = torch.isinf(labels) if labels.is_floating_point() else torch.zeros_like(labels, dtype=torch.bool)
+            message = "regression targets must be finite (NaN marks an unmeasured target)"
+        else:
+            values = labels.float()
+            bad = ~((values >= 0) & (values <= 1))  # NaN included
+            message = "multi-label targets must lie in [0, 1]"
+        bad_rows = bad.reshape(batch, -1).any(1)
+        if bool(bad_rows.any()):
+            row = int(bad_rows.nonzero()[0, 0])
+            detail = f"row {row}: {labels[row].tolist()}"
+            raise ValueError(f"{message}. Offending: {_rows(bad_rows)} of the batch ({detail}).")
+        return labels
 
     def _loss(self, problem: str, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if problem == "regression":
@@ -380,7 +621,7 @@ class IsoCLRProjectionHead(nn.Module):
         for _ in range(config.projection_layers - 1):
             layers += [
                 nn.Linear(width, config.projection_hidden_size),
-                nn.BatchNorm1d(config.projection_hidden_size),
+                FiniteBatchNorm1d(config.projection_hidden_size),  # an nn.BatchNorm1d; NaN never enters its statistics
                 nn.ReLU(),
             ]
             width = config.projection_hidden_size
@@ -427,31 +668,50 @@ class IsoCLRForContrastivePretraining(IsoCLRPreTrainedModel):
             input_ids, cds_track, splice_track, attention_mask: View a. Shape: (batch, length_a).
             partner_input_ids, partner_cds_track, partner_splice_track, partner_attention_mask:
                 View b, row ``i`` the partner of row ``i`` of view a. Shape: (batch, length_b).
-            weights: Positive-pair weights ``log(n_i + c) / Z``. Shape: (batch,).
-            return_loss: Compute the loss (gathers negatives across processes).
+            weights: Positive-pair weights ``log(n_i + c) / Z``, finite and non-negative. Shape: (batch,).
+            return_loss: Compute the loss (gathers negatives across processes). Needs at least 2 pairs
+                in the global batch.
 
         Returns:
             :class:`IsoCLRContrastiveOutput`.
+
+        Raises:
+            ValueError: On malformed input (see :func:`validate_inputs`; the second view's names start
+                with ``partner_``), views of different batch sizes, bad weights or a single pair.
         """
-        batch = input_ids.shape[0]
-        width = max(input_ids.shape[1], partner_input_ids.shape[1])
+        n_tracks = self.config.n_tracks
+        view_a = validate_inputs(input_ids, attention_mask, cds_track, splice_track, n_tracks=n_tracks)
+        view_b = validate_inputs(
+            partner_input_ids, partner_attention_mask, partner_cds_track, partner_splice_track,
+            n_tracks=n_tracks, prefix="partner_",
+        )  # fmt: skip
+        assert view_a.input_ids is not None and view_b.input_ids is not None
+        batch = view_a.input_ids.shape[0]
+        if view_b.input_ids.shape[0] != batch:
+            raise ValueError(
+                f"input_ids has {batch} rows but partner_input_ids has {view_b.input_ids.shape[0]}: row i of each "
+                "view is the partner of row i of the other, so the two views need the same batch size."
+            )
+        if return_loss:  # before batch norm sees the batch
+            weights = check_pairs(batch, weights)
+        width = max(view_a.input_ids.shape[1], view_b.input_ids.shape[1])
 
         def stack(first: torch.Tensor | None, second: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
-            first = torch.zeros_like(input_ids) if first is None else first
-            second = torch.zeros_like(partner_input_ids) if second is None else second
+            first = torch.zeros_like(view_a.input_ids) if first is None else first
+            second = torch.zeros_like(view_b.input_ids) if second is None else second
             return torch.cat(
                 [F.pad(first, (0, width - first.shape[1])), F.pad(second, (0, width - second.shape[1]))]
             ).to(like.dtype)  # (2B, L)
 
-        ids = stack(input_ids, partner_input_ids, input_ids)
-        mask = stack(attention_mask, partner_attention_mask, attention_mask)
+        ids = stack(view_a.input_ids, view_b.input_ids, view_a.input_ids)
+        mask = stack(view_a.attention_mask, view_b.attention_mask, view_a.attention_mask)  # uint8, right-padded
         masked = None
         if self.training and self.config.mask_fraction > 0:
             masked = random_position_mask(mask, self.config.mask_fraction)
         encoded = self.isoclr(
             input_ids=ids,
-            cds_track=stack(cds_track, partner_cds_track, input_ids),
-            splice_track=stack(splice_track, partner_splice_track, input_ids),
+            cds_track=stack(view_a.cds_track, view_b.cds_track, ids),
+            splice_track=stack(view_a.splice_track, view_b.splice_track, ids),
             attention_mask=mask,
             masked_positions=masked,
         )
@@ -479,5 +739,7 @@ __all__ = [
     "IsoCLRModelOutput",
     "IsoCLRPreTrainedModel",
     "IsoCLRSequenceClassifierOutput",
+    "ModelInputs",
     "random_position_mask",
+    "validate_inputs",
 ]
