@@ -53,6 +53,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--min-train", type=int, default=10, help="Fewest training examples at any fraction.")
     parser.add_argument("--random-init", action="store_true",
                         help="Start from the same architecture randomly initialised (the control).")
+    parser.add_argument("--trust-remote-code", action="store_true",
+                        help="Allow a --model that is not an IsoCLR checkpoint and run the Python code it ships "
+                             "(off by default: IsoCLR checkpoints load with the installed isoclr_hf code).")
     defaults = FineTuneSettings()
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="Per process.")
@@ -101,8 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = build_regression_model(
         args.model, target_name=train.target_name, target_mean=float(train.labels.mean()),
         target_std=float(train.labels.std()), pretrained=not args.random_init, seed=args.seed,
+        trust_remote_code=args.trust_remote_code,
     )
-    tokenizer = load_tokenizer(args.model)
+    tokenizer = load_tokenizer(args.model, trust_remote_code=args.trust_remote_code)
     settings = FineTuneSettings(
         epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
         head_learning_rate=args.head_learning_rate, lr_decay=args.lr_decay,

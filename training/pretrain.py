@@ -16,9 +16,14 @@ Launch (settings from a preset in training/configs/, any of them overridable as 
     # resume a killed run from its newest checkpoint (same data order, same RNG states)
     accelerate launch training/pretrain.py --config ... --resume_from_checkpoint latest
 
-Outputs in ``--output_dir``: ``checkpoints/step_N`` (``save_state``), ``metrics.jsonl`` and tracker
-logs (TensorBoard by default), ``final/`` (encoder + tokenizer; load with
-``AutoModel.from_pretrained(path, trust_remote_code=True)``) and ``summary.json``.
+Outputs in ``--output_dir``: ``checkpoints/step_N`` (``save_state`` plus the run's progress as JSON),
+``metrics.jsonl`` and tracker logs (TensorBoard by default), ``final/`` (encoder + tokenizer; load with
+``AutoModel.from_pretrained(path, trust_remote_code=True)``) and ``summary.json``. A resumed run cuts
+``metrics.jsonl`` back to the checkpoint before logging on (a run that starts from step 0 starts it
+anew), and its summary covers the whole run (first retrieval, training time summed over the
+segments). The main process holds ``.lock`` in the folder while it runs: a second run on the same
+folder stops at once, naming the holder's pid. Started by ``accelerate launch`` or torchrun, the
+trainer stops when its launcher dies (even by SIGKILL).
 
 ``--per_device_batch_size`` is per process; the contrastive loss takes its negatives from the
 global batch of all processes (``gather_with_gradients`` inside the model). ``--streaming true``
@@ -28,7 +33,6 @@ it needs ``--max_steps``.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
@@ -38,13 +42,20 @@ from typing import Any
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import broadcast_object_list, set_seed
 from tqdm.auto import tqdm
 from transformers import get_cosine_schedule_with_warmup
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # sibling modules, also when imported by tests
 
-from pretraining_checkpoints import TrainingProgress, resolve_checkpoint, save_checkpoint, save_final_model
+from pretraining_checkpoints import (
+    TrainingProgress,
+    load_checkpoint,
+    resolve_checkpoint,
+    save_checkpoint,
+    save_final_model,
+    write_json_atomically,
+)
 from pretraining_config import PretrainingConfig, parse_config
 from pretraining_data import (
     EPOCH_END,
@@ -59,6 +70,7 @@ from pretraining_data import (
     streaming_micro_batches,
 )
 from pretraining_logging import MetricLogger, epoch_mean_loss, evaluate_retrieval, last_batch_metrics
+from pretraining_process import OutputFolderLockedError, OutputLock, exit_with_launcher, launched_by_a_launcher
 
 from isoclr_hf import IsoCLRConfig, IsoCLRForContrastivePretraining, IsoCLRTokenizer
 from isoclr_hf.corpus.batching import ContrastivePairCollator
@@ -177,18 +189,27 @@ class PretrainingRun:
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.total_steps = total_steps
         self.stop_at = min(total_steps, config.stop_after_steps or total_steps)
+        # Saved as JSON next to save_state's files (not register_for_checkpointing, which pickles it).
         self.progress = TrainingProgress()
-        accelerator.register_for_checkpointing(self.progress)
         self.logger = MetricLogger(accelerator, config.output_dir)
-        self.evaluations: list[dict[str, float]] = []
-        self.epoch_losses: list[dict[str, float]] = []
 
     def resume_if_asked(self) -> None:
+        """Load the checkpoint asked for, and cut ``metrics.jsonl`` back to it (or start it anew)."""
+        checkpoint = None
         if self.config.resume_from_checkpoint:
             checkpoint = resolve_checkpoint(self.config.resume_from_checkpoint, self.config.output_dir)
-            if checkpoint is not None:
-                self.accelerator.load_state(str(checkpoint))  # model, optimizer, scheduler, RNGs, progress
-                self.accelerator.print(f"Resumed from {checkpoint} at step {self.progress.step}.")
+        if checkpoint is not None:
+            load_checkpoint(self.accelerator, checkpoint, self.progress)  # model, optimizer, scheduler, RNGs
+            self.progress.segments += 1
+            self.accelerator.print(f"Resumed from {checkpoint} at step {self.progress.step}.")
+        if self.accelerator.is_main_process:
+            self.logger.truncate(self.progress.metrics_bytes)  # 0 for a fresh run
+
+    def checkpoint(self, segment_started: float) -> None:
+        """Save a checkpoint with the training time and the length of ``metrics.jsonl`` up to here."""
+        self.progress.train_seconds = self.previous_seconds + time.perf_counter() - segment_started
+        self.progress.metrics_bytes = self.logger.size()
+        save_checkpoint(self.accelerator, self.config.output_dir, self.progress, self.config.keep_checkpoints)
 
     def start_trackers(self) -> None:
         if self.accelerator.is_main_process:
@@ -200,14 +221,15 @@ class PretrainingRun:
     def evaluate(self, held_out: Any, collator: ContrastivePairCollator) -> None:
         results = evaluate_retrieval(self.accelerator, self.model, held_out, collator, self.config.eval_batch_size)
         if results:
-            self.evaluations.append({"step": self.progress.step, **results})
+            self.progress.evaluations.append({"step": self.progress.step, **results})
             self.logger.log(self.progress.step, results)
             self.accelerator.print(f"step {self.progress.step}: held-out partner retrieval top-1 "
                                    f"{results['retrieval_top1']:.3f} (chance {results['retrieval_chance']:.3f})")
 
     def train(self, batches: Iterator[Any], held_out: Any, collator: ContrastivePairCollator) -> float:
-        """Run micro-batches until ``stop_at`` optimizer steps; returns the seconds it took."""
+        """Run micro-batches until ``stop_at`` optimizer steps; returns the seconds this segment took."""
         config, accelerator, progress = self.config, self.accelerator, self.progress
+        self.previous_seconds = progress.train_seconds  # earlier segments, up to the checkpoint resumed
         if progress.step == 0:
             self.evaluate(held_out, collator)
         bar = tqdm(total=self.total_steps, initial=progress.step, desc="pretraining",
@@ -217,7 +239,7 @@ class PretrainingRun:
         for batch in batches:
             if batch is EPOCH_END:
                 loss = epoch_mean_loss(accelerator, progress.epoch_loss_sum, progress.batches_in_epoch)
-                self.epoch_losses.append({"step": progress.step, "epoch": progress.epoch, "epoch_loss": loss})
+                progress.epoch_losses.append({"step": progress.step, "epoch": progress.epoch, "epoch_loss": loss})
                 self.logger.log(progress.step, {"epoch": float(progress.epoch), "epoch_loss": loss})
                 progress.start_next_epoch()
                 continue
@@ -235,9 +257,11 @@ class PretrainingRun:
                 self.evaluate(held_out, collator)
             periodic = config.checkpoint_every and progress.step % config.checkpoint_every == 0
             if periodic or progress.step == self.stop_at:
-                save_checkpoint(accelerator, config.output_dir, progress.step, config.keep_checkpoints)
+                self.checkpoint(started)
         bar.close()
-        return time.perf_counter() - started
+        seconds = time.perf_counter() - started
+        progress.train_seconds = self.previous_seconds + seconds
+        return seconds
 
     def train_micro_batch(self, batch: dict[str, torch.Tensor]) -> Any:
         """Forward, backward and (every ``gradient_accumulation_steps``) clip, step and schedule."""
@@ -256,25 +280,57 @@ class PretrainingRun:
         self.progress.count_micro_batch(output.loss)
         return output
 
-    def summary(self, train_seconds: float) -> dict[str, Any]:
-        """Steps, time, first and last epoch loss, first and last retrieval."""
+    def summary(self, segment_seconds: float) -> dict[str, Any]:
+        """Steps, time, first and last epoch loss, first and last retrieval, over all segments of the run.
+
+        ``train_seconds`` sums the training time of every segment up to where each was resumed;
+        ``segment_train_seconds`` is this segment's alone, ``segments`` 1 + the number of resumes.
+        """
         result: dict[str, Any] = {"steps": self.progress.step, "total_steps": self.total_steps,
-                                  "train_seconds": train_seconds, "processes": self.accelerator.num_processes}
-        if self.epoch_losses:
-            first, last = self.epoch_losses[0], self.epoch_losses[-1]
+                                  "train_seconds": self.progress.train_seconds,
+                                  "segment_train_seconds": segment_seconds, "segments": self.progress.segments,
+                                  "processes": self.accelerator.num_processes}
+        if self.progress.epoch_losses:
+            first, last = self.progress.epoch_losses[0], self.progress.epoch_losses[-1]
             result.update(first_epoch=first["epoch"], first_epoch_loss=first["epoch_loss"],
                           last_epoch=last["epoch"], last_epoch_loss=last["epoch_loss"])
-        if self.evaluations:
-            first, last = self.evaluations[0], self.evaluations[-1]
+        if self.progress.evaluations:
+            first, last = self.progress.evaluations[0], self.progress.evaluations[-1]
             result.update(retrieval_start=first["retrieval_top1"], retrieval_end=last["retrieval_top1"],
                           retrieval_chance=last["retrieval_chance"], retrieval_queries=last["retrieval_queries"])
         return result
+
+
+def lock_output_folder(config: PretrainingConfig, accelerator: Accelerator) -> OutputLock | None:
+    """The main process locks ``output_dir``; every process raises if another run holds it."""
+    lock, error = None, None
+    if accelerator.is_main_process:
+        try:
+            lock = OutputLock(config.output_dir).acquire()
+        except OutputFolderLockedError as locked:
+            error = str(locked)
+    if accelerator.num_processes > 1:
+        message = [error]
+        broadcast_object_list(message, from_process=0)
+        error = message[0]
+    if error is not None:
+        raise OutputFolderLockedError(error)
+    return lock
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     """Run pretraining; returns the summary (also written to ``output_dir/summary.json``)."""
     config = parse_args(argv)
     accelerator = build_accelerator(config)
+    lock = lock_output_folder(config, accelerator)
+    try:
+        return run_pretraining(config, accelerator)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def run_pretraining(config: PretrainingConfig, accelerator: Accelerator) -> dict[str, Any]:
     set_seed(config.seed)
     model = build_model(config)
     # The saved tokenizer keeps the model's maximum; max_length only crops the training views.
@@ -296,7 +352,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         summary = {**run.summary(train_seconds), "final_model": str(
             save_final_model(accelerator, model, tokenizer, config.output_dir))}
     if accelerator.is_main_process:
-        (Path(config.output_dir) / "summary.json").write_text(json.dumps(summary, indent=1))
+        write_json_atomically(Path(config.output_dir) / "summary.json", summary)
         accelerator.print(format_summary(summary))
     accelerator.end_training()
     return summary
@@ -304,7 +360,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
 
 def format_summary(summary: dict[str, Any]) -> str:
     lines = [f"Pretraining: {summary['steps']}/{summary['total_steps']} steps on {summary['processes']} process(es) "
-             f"in {summary['train_seconds']:.0f} s"]
+             f"in {summary['train_seconds']:.0f} s"
+             + (f" ({summary['segments']} segments)" if summary.get("segments", 1) > 1 else "")]
     if "first_epoch_loss" in summary:
         lines.append(f"  loss (epoch mean): {summary['first_epoch_loss']:.3f} (epoch {summary['first_epoch']}) -> "
                      f"{summary['last_epoch_loss']:.3f} (epoch {summary['last_epoch']})")
@@ -318,4 +375,6 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
+    if launched_by_a_launcher():
+        exit_with_launcher()  # a killed `accelerate launch`/torchrun takes the trainer with it
     main()

@@ -2,7 +2,9 @@
 
 Every field of :class:`PretrainingConfig` is a command-line option of the same name
 (``--learning_rate 0.001``); values are read as YAML, so ``--max_steps null``, ``--bucketing false``
-and ``--model_overrides '{stem_filters: 8}'`` work. Precedence: command line > ``--config`` file >
+and ``--model_overrides '{stem_filters: 8}'`` work. Text settings (paths, ``mixed_precision``,
+``log_with``) are taken as written on the command line (only ``null``/``~`` mean None), and YAML 1.1's
+``mixed_precision: no`` (read as false) means ``"no"``. Precedence: command line > ``--config`` file >
 the defaults below (the paper's recipe, IsoCLR-S).
 """
 
@@ -77,8 +79,18 @@ def _field_types() -> dict[str, Any]:
     return typing.get_type_hints(PretrainingConfig)
 
 
+def _base_type(name: str) -> Any:
+    """The field's type without ``None`` (``str | None`` -> ``str``)."""
+    kind = _field_types()[name]
+    allowed = typing.get_args(kind) if isinstance(kind, types.UnionType) else (kind,)
+    base = next(t for t in allowed if t is not type(None))
+    return typing.get_origin(base) or base
+
+
 def _coerce(name: str, value: Any) -> Any:
     """Convert a YAML value to the field's type (YAML reads ``1e-6`` as a string, for instance)."""
+    if name == "mixed_precision" and value is False:
+        value = "no"  # YAML 1.1 reads an unquoted `no` as false
     kind = _field_types()[name]
     allowed = typing.get_args(kind) if isinstance(kind, types.UnionType) else (kind,)
     if value is None:
@@ -116,6 +128,11 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     return values
 
 
+def _command_line_text(value: str) -> str | None:
+    """A text setting from the command line: as written, except ``null``/``~`` (None)."""
+    return None if value in ("null", "Null", "NULL", "~") else value
+
+
 def build_argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description="IsoCLR contrastive pretraining (launch with `accelerate launch`).",
@@ -124,7 +141,8 @@ def build_argument_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="YAML preset, e.g. training/configs/demo_cpu.yaml")
     for item in dataclasses.fields(PretrainingConfig):
         default = getattr(PretrainingConfig(), item.name)
-        parser.add_argument(f"--{item.name}", type=yaml.safe_load, metavar="VALUE", help=f"(default: {default!r})")
+        parse = _command_line_text if _base_type(item.name) is str else yaml.safe_load
+        parser.add_argument(f"--{item.name}", type=parse, metavar="VALUE", help=f"(default: {default!r})")
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,24 @@ class MetricLogger:
                 handle.write(json.dumps({"step": step, **values}) + "\n")
             if bar is not None and "loss" in values:
                 bar.set_postfix(loss=f"{values['loss']:.3f}", lr=f"{values['learning_rate']:.2e}")
+
+    def size(self) -> int:
+        """Bytes in ``metrics.jsonl`` so far (main process; 0 elsewhere or before the first log)."""
+        return self.path.stat().st_size if self.accelerator.is_main_process and self.path.exists() else 0
+
+    def truncate(self, size: int) -> None:
+        """Cut ``metrics.jsonl`` to its first ``size`` bytes (what a checkpoint saw), atomically.
+
+        A resumed run logs again from its checkpoint; without this, the steps logged between the
+        checkpoint and the interruption would appear twice. ``size`` < 0 (unknown) keeps the file.
+        """
+        if size < 0 or not self.path.exists() or self.path.stat().st_size <= size:
+            return
+        with open(self.path, "rb") as handle:
+            kept = handle.read(size)
+        temporary = self.path.with_name(f".{self.path.name}.tmp")
+        temporary.write_bytes(kept)
+        os.replace(temporary, self.path)
 
     def interval_metrics(self) -> dict[str, float]:
         """Mean loss, global pairs/s and nucleotides/s since the last call (all processes)."""

@@ -46,3 +46,29 @@ def test_finetune_saves_a_head_and_metrics(finetune_module, tmp_path: Path) -> N
 def test_parse_args_defaults_follow_the_paper_recipe(finetune_module) -> None:  # type: ignore[no-untyped-def]
     args = finetune_module.parse_args(["--model", "m", "--task", "t", "--output-dir", "o"])
     assert args.lr_decay == 0.95 and args.head_learning_rate == 0.01 and args.head_weight_decay == 0.0
+
+
+def test_trust_remote_code_is_off_unless_asked_and_passed_through(finetune_module, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    assert finetune_module.parse_args(["--model", "m", "--task", "t", "--output-dir", "o"]).trust_remote_code is False
+    seen: dict[str, object] = {}
+
+    class StopError(Exception):
+        pass
+
+    def build_regression_model(path, **options):  # type: ignore[no-untyped-def]
+        seen["model"] = options["trust_remote_code"]
+        return object()
+
+    def load_tokenizer(path, *, trust_remote_code=False):  # type: ignore[no-untyped-def]
+        seen["tokenizer"] = trust_remote_code
+        raise StopError
+
+    monkeypatch.setattr(finetune_module, "build_regression_model", build_regression_model)
+    monkeypatch.setattr(finetune_module, "load_tokenizer", load_tokenizer)
+    argv = ["--model", "m", "--task", "te_5utr_muscle", "--output-dir", str(tmp_path), "--max-examples", "60",
+            "--cpu", "--quiet"]
+    for extra, expected in (([], False), (["--trust-remote-code"], True)):
+        with pytest.raises(StopError):
+            finetune_module.main(argv + extra)
+        assert seen == {"model": expected, "tokenizer": expected}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 
 import pretrain
@@ -10,6 +12,7 @@ import pytest
 import torch
 import yaml
 from pretraining_config import PretrainingConfig, parse_config
+from pretraining_process import OutputFolderLockedError, OutputLock
 from transformers import AutoModel, AutoTokenizer
 
 from tests.training.tiny_corpus import TINY_MODEL, TRAINING_DIR, tiny_run_arguments
@@ -75,6 +78,32 @@ def test_bad_settings_are_named(tmp_path: Path) -> None:
         parse_config(["--corpus", "c", "--mixed_precision", "fp8"])
     with pytest.raises(ValueError, match="--corpus"):
         parse_config([])
+
+
+def test_mixed_precision_no_is_accepted_from_yaml_and_the_command_line(tmp_path: Path) -> None:
+    # YAML 1.1 reads an unquoted `no` as false.
+    preset = tmp_path / "preset.yaml"
+    preset.write_text("corpus: c\nmixed_precision: no\n")
+    assert parse_config(["--config", str(preset)]).mixed_precision == "no"
+    assert parse_config(["--corpus", "c", "--mixed_precision", "no"]).mixed_precision == "no"
+    assert parse_config(["--config", str(preset), "--mixed_precision", "bf16"]).mixed_precision == "bf16"
+    assert parse_config(["--corpus", "c", "--mixed_precision", "null"]).mixed_precision is None
+    # Other text settings are taken as written, not as YAML booleans or numbers.
+    config = parse_config(["--corpus", "on", "--output_dir", "010", "--log_with", "null"])
+    assert config.corpus == "on" and config.output_dir == "010" and config.log_with is None
+    with pytest.raises(ValueError, match="mixed_precision"):
+        parse_config(["--corpus", "c", "--mixed_precision", "yes"])
+
+
+def test_a_second_run_on_a_locked_output_folder_fails_at_once(tiny_corpus_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with OutputLock(out):  # as a running trainer holds it
+        with pytest.raises(OutputFolderLockedError, match=rf"{re.escape(str(out))} is in use .*pid {os.getpid()}"):
+            pretrain.main(tiny_run_arguments(tiny_corpus_path, out, max_steps=1))
+        assert not (out / "metrics.jsonl").exists()
+    # Released with the holder: the folder can be used, and is released after the run.
+    assert pretrain.main(tiny_run_arguments(tiny_corpus_path, out, max_steps=1))["steps"] == 1
+    OutputLock(out).acquire().release()
 
 
 @pytest.mark.parametrize("preset", sorted((TRAINING_DIR / "configs").glob("*.yaml")), ids=lambda p: p.name)

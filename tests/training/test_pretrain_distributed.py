@@ -65,4 +65,8 @@ def test_two_cpu_processes_train_and_share_negatives(tiny_corpus_path: Path, tmp
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["processes"] == 2 and summary["steps"] == 3
     assert (tmp_path / "run" / "final" / "model.safetensors").exists()
-    assert (tmp_path / "run" / "checkpoints" / "step_000002" / "random_states_1.pkl").exists()
+    checkpoint = tmp_path / "run" / "checkpoints" / "step_000002"
+    assert (checkpoint / "random_states_1.pkl").exists()
+    # Each process keeps its own progress (its share of the epoch loss, its batches) as JSON.
+    progress = [json.loads((checkpoint / f"training_progress_{rank}.json").read_text()) for rank in range(2)]
+    assert [p["step"] for p in progress] == [2, 2] and not list(checkpoint.glob("custom_checkpoint_*"))
