@@ -44,11 +44,12 @@ def transcript_from_input(item: Any) -> dict[str, Any]:
                 f"An IsoCLR pipeline input dict needs a 'sequence' and may have {', '.join(INPUT_KEYS[1:])}; "
                 f"got keys {sorted(item)}."
             )
-        cds = item.get("cds")
+        # Positions go to the tokenizer as given: it refuses floats, strings and booleans by name
+        # instead of flooring them.
         return {
             "sequence": item["sequence"],
-            "cds": None if cds is None else (int(cds[0]), int(cds[1])),
-            "exon_ends": None if item.get("exon_ends") is None else [int(e) for e in item["exon_ends"]],
+            "cds": item.get("cds"),
+            "exon_ends": item.get("exon_ends"),
             "name": item.get("name"),
         }
     raise ValueError(

@@ -30,9 +30,9 @@ from ..annotations.gtf import read_annotation
 from ..annotations.mrnabench import read_mrnabench_parquet
 from ..annotations.records import TranscriptRecord
 from ..annotations.sqanti import read_sqanti
+from ..atomic_files import atomic_write
 from ..evaluation import loading
 from ..evaluation.embedding import embed_records
-from ..evaluation.report import atomic_write
 from ..modeling_isoclr import IsoCLRModel
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}

@@ -86,6 +86,8 @@ def regression_config(
     """A copy of ``base`` set up for one named regression target with its normalisation."""
     config = copy.deepcopy(base)
     config.num_labels = 1
+    config.id2label = {0: target_name}  # not transformers' LABEL_0: cards and pipelines show these names
+    config.label2id = {target_name: 0}
     config.problem_type = "regression"
     config.target_names = [target_name]
     config.target_mean = [float(target_mean)]

@@ -3,10 +3,13 @@
 from .cards import CardDetails, ExampleTranscript, evaluation_results, render_model_card
 from .package import prepare_model_folder
 from .push import push_model_folder
+from .targets import TARGET_DESCRIPTIONS, describe_target
 
 __all__ = [
+    "TARGET_DESCRIPTIONS",
     "CardDetails",
     "ExampleTranscript",
+    "describe_target",
     "evaluation_results",
     "prepare_model_folder",
     "push_model_folder",

@@ -25,10 +25,36 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from ..modeling_isoclr import IsoCLRForSequenceClassification, IsoCLRModel
 from ..pipeline_isoclr import EMBEDDING_TASK, PROPERTY_TASK, target_names
 from ..tokenization_isoclr import IsoCLRTokenizer
+from .targets import target_descriptions
 
 TAGS = ["biology", "rna", "genomics", "custom_code", "isoclr", "mrna", "contrastive-learning"]
 METRICS = {"pearson": "Pearson r", "spearman": "Spearman rho", "mse": "MSE"}
 METRIC_TYPES = {"pearson": "pearsonr", "spearman": "spearmanr", "mse": "mse"}
+
+
+def is_regression_head(model: IsoCLRModel | IsoCLRForSequenceClassification) -> bool:
+    """Whether ``model`` is a head whose outputs are regression values (as its forward decides with no labels)."""
+    if not isinstance(model, IsoCLRForSequenceClassification):
+        return False
+    config = model.config
+    if config.problem_type is not None:
+        return config.problem_type == "regression"
+    return config.num_labels == 1 or config.target_names is not None
+
+
+def card_metadata_labels(model: IsoCLRModel | IsoCLRForSequenceClassification) -> tuple[str | None, list[str]]:
+    """The card's ``pipeline_tag`` and tags for ``model``.
+
+    An encoder is ``feature-extraction``. A regression head has no Hub task that fits (its outputs are
+    numbers named by ``config.target_names``, not class labels), so it gets no ``pipeline_tag`` and the
+    tags ``regression`` and ``rna-property`` (its custom pipeline); a classification head is
+    ``text-classification``.
+    """
+    if not isinstance(model, IsoCLRForSequenceClassification):
+        return "feature-extraction", [*TAGS, EMBEDDING_TASK]
+    if is_regression_head(model):
+        return None, [*TAGS, PROPERTY_TASK, "regression"]
+    return "text-classification", [*TAGS, PROPERTY_TASK, "classification"]
 
 
 @dataclass(frozen=True)
@@ -229,6 +255,13 @@ def _parameter_count(model: torch.nn.Module) -> str:
     return f"{sum(p.numel() for p in model.parameters()):,}"
 
 
+def _targets_markdown(names: Sequence[str], descriptions: dict[str, str]) -> str:
+    lines = ["| output | what it is |", "|---|---|"]
+    for name in names:
+        lines.append(f"| `{name}` | {descriptions.get(name, 'not described by the publisher')} |")
+    return "\n".join(lines)
+
+
 def render_model_card(
     model: IsoCLRModel | IsoCLRForSequenceClassification,
     tokenizer: IsoCLRTokenizer,
@@ -255,24 +288,29 @@ def render_model_card(
     results = []
     if evaluation_report is not None:
         results = evaluation_results(read_evaluation_report(evaluation_report))
+    pipeline_tag, tags = card_metadata_labels(model)
+    # The Hub's widget runs the pipeline_tag's task: none for a regression head (its computed outputs are in
+    # the card's examples table); label/score outputs only for a classification head, whose labels are classes.
     widget = []
-    for example, output in zip(details.examples, outputs):
-        entry: dict[str, Any] = {"text": example.sequence, "example_title": example.name}
-        if is_head:
-            entry["output"] = [{"label": name, "score": round(value, 6)} for name, value in output.items()]
-        widget.append(entry)
+    if pipeline_tag is not None:
+        for example, output in zip(details.examples, outputs):
+            entry: dict[str, Any] = {"text": example.sequence, "example_title": example.name}
+            if is_head:
+                entry["output"] = [{"label": name, "score": round(value, 6)} for name, value in output.items()]
+            widget.append(entry)
     card_data = ModelCardData(
         library_name="transformers",
-        pipeline_tag="text-classification" if is_head else "feature-extraction",
-        tags=[*TAGS, PROPERTY_TASK if is_head else EMBEDDING_TASK],
+        pipeline_tag=pipeline_tag,
+        tags=tags,
         license=details.license,
         datasets=list(details.datasets) or None,
         base_model=details.base_model,
         model_name=details.repo_id if results else None,
         eval_results=results or None,
-        widget=widget,
+        widget=widget or None,
     )
     names = target_names(config) if is_head else []
+    descriptions = target_descriptions(names, config)
     kwargs = {
         "model_name": details.repo_id.split("/")[-1],
         "architecture": type(model).__name__,
@@ -285,6 +323,12 @@ def render_model_card(
         "max_length": f"{tokenizer.model_max_length:,}",
         "parameter_count": _parameter_count(model),
         "target_list": ", ".join(names),
+        "targets_table": _targets_markdown(names, descriptions),
+        "outputs_sentence": (
+            "One number per target (a regression, not a classification)."
+            if is_regression_head(model)
+            else "One probability per class."
+        ),
         "has_target_stats": config.target_mean is not None,
         "head_description": "linear head" if config.classifier_hidden_size is None else "two-layer MLP head",
         "usage_code": _usage_code(details.repo_id, details.examples[0], is_head),
@@ -306,8 +350,10 @@ __all__ = [
     "DEFAULT_EXAMPLES",
     "CardDetails",
     "ExampleTranscript",
+    "card_metadata_labels",
     "evaluation_results",
     "example_outputs",
+    "is_regression_head",
     "read_evaluation_report",
     "render_model_card",
     "template_text",

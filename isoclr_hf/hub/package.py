@@ -15,11 +15,13 @@ from typing import Any
 
 from transformers.dynamic_module_utils import get_relative_import_files
 
+from ..atomic_files import new_file_mode
 from ..configuration_isoclr import AUTO_MAP
 from ..modeling_isoclr import IsoCLRForContrastivePretraining, IsoCLRForSequenceClassification, IsoCLRModel
 from ..pipeline_isoclr import EMBEDDING_TASK, PROPERTY_TASK, custom_pipelines_entry
 from ..tokenization_isoclr import IsoCLRTokenizer
 from .cards import CardDetails, render_model_card
+from .targets import target_descriptions
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 # Everything save_pretrained's remote code needs, plus the pipelines (found through relative imports too).
@@ -47,10 +49,33 @@ def pipeline_task(model: IsoCLRModel | IsoCLRForSequenceClassification) -> str:
     return PROPERTY_TASK if isinstance(model, IsoCLRForSequenceClassification) else EMBEDDING_TASK
 
 
+def named_outputs_config(config: dict[str, Any]) -> dict[str, Any]:
+    """A saved head's ``config.json`` with its outputs named by ``target_names`` everywhere.
+
+    A head built with ``num_labels`` before ``target_names`` were set carries transformers' placeholder
+    labels (``LABEL_0``) in ``id2label``/``label2id``; these become the target names, and
+    ``target_descriptions`` (``{name: what it is, with its unit}``) is added for the known targets so the
+    demo and other readers without this package can say what a prediction means.
+    """
+    names = config.get("target_names")
+    if not names:
+        return config
+    labels = config.get("id2label") or {}
+    if len(labels) in (0, len(names)):
+        config["id2label"] = {str(index): name for index, name in enumerate(names)}
+        config["label2id"] = {name: index for index, name in enumerate(names)}
+    known = target_descriptions(names)
+    known.update({k: v for k, v in (config.get("target_descriptions") or {}).items() if k in names and v})
+    if known:
+        config["target_descriptions"] = known
+    return config
+
+
 def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
     with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as handle:
         json.dump(data, handle, indent=2, sort_keys=True)
         handle.write("\n")
+    os.chmod(handle.name, new_file_mode())  # a temporary file is 0600; a published file is readable
     os.replace(handle.name, path)
 
 
@@ -65,8 +90,9 @@ def prepare_model_folder(
     """Write everything a Hub repository of this model holds into ``out_dir``.
 
     Writes safetensors weights, ``config.json`` with ``auto_map`` for every Auto class and
-    ``custom_pipelines`` (``rna-embedding`` for an encoder, ``rna-property`` for a head), the remote-code
-    files (configuration, modeling, loss, tokenization, pipelines), the tokenizer files and README.md.
+    ``custom_pipelines`` (``rna-embedding`` for an encoder, ``rna-property`` for a head; a head's outputs
+    named by its target names, see :func:`named_outputs_config`), the remote-code files (configuration,
+    modeling, loss, tokenization, pipelines), the tokenizer files and README.md.
 
     Args:
         model: An encoder or a head. A contrastive pretraining model is published as its encoder.
@@ -94,6 +120,8 @@ def prepare_model_folder(
     config["auto_map"] = {**config.get("auto_map", {}), **AUTO_MAP}
     task = pipeline_task(model)
     config["custom_pipelines"] = {task: custom_pipelines_entry(task)}
+    if task == PROPERTY_TASK:
+        config = named_outputs_config(config)
     _write_json_atomically(config_path, config)
 
     model_card = render_model_card(model, tokenizer, card, evaluation_report=evaluation_report)
@@ -103,4 +131,4 @@ def prepare_model_folder(
     return out
 
 
-__all__ = ["REMOTE_CODE_FILES", "pipeline_task", "prepare_model_folder", "remote_code_files"]
+__all__ = ["REMOTE_CODE_FILES", "named_outputs_config", "pipeline_task", "prepare_model_folder", "remote_code_files"]

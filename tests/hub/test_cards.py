@@ -9,11 +9,13 @@ import pytest
 from huggingface_hub import ModelCard
 from huggingface_hub.repocard_data import eval_results_to_model_index, model_index_to_eval_results
 
-from isoclr_hf import IsoCLRTokenizer
+from isoclr_hf import IsoCLRForSequenceClassification, IsoCLRTokenizer
 from isoclr_hf.hub.cards import CardDetails, evaluation_results, render_model_card, template_text, usage_code_from_card
 from isoclr_hf.hub.package import prepare_model_folder
+from isoclr_hf.hub.targets import TARGET_DESCRIPTIONS
 from tests.hub.isolated_python import run_without_package
 from tests.hub.published_models import direct_embedding, direct_prediction, tiny_encoder, tiny_head
+from tests.tiny_models import tiny_config
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,28 +59,57 @@ def test_head_card_renders_parses_and_round_trips(tmp_path: Path) -> None:
                              evaluation_report=report_path)
     parsed = ModelCard(str(card))
     data = parsed.data
-    assert data.library_name == "transformers" and data.pipeline_tag == "text-classification"
-    assert {"biology", "rna", "genomics", "custom_code"} <= set(data.tags)
+    assert data.library_name == "transformers" and data.pipeline_tag is None  # a regression: no Hub task fits
+    assert {"biology", "rna", "genomics", "custom_code", "regression", "rna-property"} <= set(data.tags)
     assert data.license == "mit" and data.datasets == ["lab/hl"]
     assert ModelCard(str(parsed)).data.to_dict() == data.to_dict()
     model_index = eval_results_to_model_index(data.model_name, data.eval_results)
     name, results = model_index_to_eval_results(model_index)
     assert name == "lab/tiny-head" and len(results) == 6
-    assert [entry["output"][0]["label"] for entry in data.widget] == ["half_life", "half_life"]
+    assert "widget" not in data.to_dict()  # label/score widget outputs are for classifiers
+    assert "| `half_life` | not described by the publisher |" in parsed.text
     for title in ("## Intended use", "## Limitations", "## Training data", "## Training procedure", "arXiv:2310.08738",
                   "2024.10.10.617658"):
         assert title in parsed.text
 
 
-def test_widget_outputs_are_computed_by_the_model() -> None:
+def test_example_outputs_are_computed_by_the_model() -> None:
     model = tiny_head()
     details = CardDetails(repo_id="lab/tiny-head")
     card = render_model_card(model, IsoCLRTokenizer(), details)
-    for example, widget in zip(details.examples, card.data.widget):
+    for example in details.examples:
         expected = direct_prediction(model, example.as_pipeline_input())
-        assert widget["text"] == example.sequence
-        assert widget["output"][0]["score"] == pytest.approx(expected, abs=1e-5)
         assert f"{expected:.4g}" in card.text  # the examples table
+
+
+def test_head_from_evaluate_is_a_named_regression_everywhere(tmp_path: Path) -> None:
+    """A head built as `isoclr evaluate` built it: num_labels=1 set before the target names (so LABEL_0)."""
+    config = tiny_config()
+    config.num_labels, config.problem_type = 1, "regression"
+    config.target_names, config.target_mean, config.target_std = ["half_life_pc1_z"], [0.2], [1.3]
+    assert config.id2label == {0: "LABEL_0"}  # what the folder must not carry on
+    folder = prepare_model_folder(IsoCLRForSequenceClassification(config).eval(), IsoCLRTokenizer(), tmp_path / "h")
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    saved = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    assert "LABEL_0" not in readme and "LABEL_0" not in json.dumps(saved)
+    card = ModelCard(readme)
+    assert card.data.pipeline_tag is None and "text-classification" not in readme
+    assert {"rna", "regression", "rna-property"} <= set(card.data.tags)
+    assert saved["id2label"] == {"0": "half_life_pc1_z"} and saved["label2id"] == {"half_life_pc1_z": 0}
+    description = TARGET_DESCRIPTIONS["half_life_pc1_z"]
+    assert "z-score" in description and "half-life" in description
+    assert saved["target_descriptions"] == {"half_life_pc1_z": description}
+    assert f"| `half_life_pc1_z` | {description} |" in readme
+    assert "**half_life_pc1_z**" in readme
+
+
+def test_classification_head_keeps_text_classification_with_its_labels() -> None:
+    config = tiny_config(num_labels=2, id2label={0: "unstable", 1: "stable"},
+                         problem_type="single_label_classification")
+    card = render_model_card(IsoCLRForSequenceClassification(config).eval(), IsoCLRTokenizer())
+    assert card.data.pipeline_tag == "text-classification" and "classification" in card.data.tags
+    assert [o["label"] for o in card.data.widget[0]["output"]] == ["unstable", "stable"]
+    assert "One probability per class." in card.text
 
 
 def test_card_without_report_says_so() -> None:
