@@ -221,5 +221,14 @@ class IndexedGenome:
                 f"in the genome FASTA {self.path}",
                 reason="interval_outside_genome",
             )
-        bases = check_fetched(str(record[start:end]), end - start, f"{chromosome}:{start + 1}-{end}", self.path)
+        where = f"{chromosome}:{start + 1}-{end}"
+        try:
+            raw = str(record[start:end])
+        except UnicodeDecodeError as error:  # multi-byte characters in sequence lines: offsets cut them
+            raise AnnotationError(
+                f"{self.path}: {where} holds bytes that are not nucleotide letters ({error.reason}: "
+                f"0x{error.object[error.start]:02x}); sequence lines must be plain ASCII",
+                reason="unreadable_file",
+            ) from None
+        bases = check_fetched(raw, end - start, where, self.path)
         return reverse_complement(bases) if strand == "-" else bases
