@@ -334,7 +334,7 @@ def run_pretraining(config: PretrainingConfig, accelerator: Accelerator) -> dict
     set_seed(config.seed)
     model = build_model(config)
     # The saved tokenizer keeps the model's maximum; max_length only crops the training views.
-    tokenizer = IsoCLRTokenizer(model_max_length=model.config.max_sequence_length)
+    tokenizer = IsoCLRTokenizer.from_model_config(model.config)
     collator = ContrastivePairCollator(tokenizer, max_length=config.max_length)
     corpus, held_out = open_corpus(config, accelerator, model.config.gene_set_weight_constant)
     total_steps = plan_total_steps(config, corpus, accelerator)

@@ -33,7 +33,7 @@ from ..annotations.sqanti import read_sqanti
 from ..atomic_files import atomic_write
 from ..evaluation import loading
 from ..evaluation.embedding import embed_records
-from ..modeling_isoclr import IsoCLRModel
+from ..models.isoclr.modeling_isoclr import IsoCLRModel
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 # The Python API (the model called directly, ``embed_records`` with ``dtype=None``) computes in float32;

@@ -34,8 +34,8 @@ from ..evaluation.report import (
 )
 from ..evaluation.tasks import load_task, task_names
 from ..hub.package import prepare_model_folder
-from ..modeling_isoclr import IsoCLRForSequenceClassification
-from ..tokenization_isoclr import IsoCLRTokenizer
+from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification
+from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
 
 
 def _floats(text: str) -> tuple[float, ...]:

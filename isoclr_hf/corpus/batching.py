@@ -23,8 +23,8 @@ import numpy as np
 import torch
 
 from ..annotations.records import tokenize_records
-from ..encoder_isoclr import plan_length_groups
-from ..tokenization_isoclr import IsoCLRTokenizer
+from ..models.isoclr.encoder_isoclr import plan_length_groups
+from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
 
 ENCODER_MULTIPLE = 32  # the encoder downsamples 32x; inputs are padded to a multiple of 32
 

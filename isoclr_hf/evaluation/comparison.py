@@ -17,7 +17,7 @@ import torch
 from accelerate import Accelerator
 from transformers import PreTrainedTokenizerBase
 
-from ..modeling_isoclr import IsoCLRForSequenceClassification, IsoCLRModel
+from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification, IsoCLRModel
 from .embedding import embed_records
 from .features import sequence_features
 from .fine_tuning import FineTuneSettings, build_regression_model, fine_tune, load_tokenizer, predict_records

@@ -24,8 +24,8 @@ from transformers import PreTrainedTokenizerBase
 from transformers.utils import logging as transformers_logging
 
 from ..annotations.records import TranscriptRecord, tokenize_records
-from ..configuration_isoclr import IsoCLRConfig
-from ..modeling_isoclr import IsoCLRForSequenceClassification
+from ..models.isoclr.configuration_isoclr import IsoCLRConfig
+from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification
 from . import loading
 from .embedding import length_sorted_batches
 

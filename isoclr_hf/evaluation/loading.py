@@ -30,9 +30,9 @@ from typing import Any
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from ..configuration_isoclr import IsoCLRConfig
-from ..modeling_isoclr import IsoCLRForSequenceClassification, IsoCLRModel
-from ..tokenization_isoclr import IsoCLRTokenizer
+from ..models.isoclr.configuration_isoclr import IsoCLRConfig
+from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification, IsoCLRModel
+from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
 
 ISOCLR_MODEL_TYPE = IsoCLRConfig.model_type
 BASE_PREFIX = IsoCLRModel.base_model_prefix + "."
@@ -309,7 +309,7 @@ def load_tokenizer(folder: str | Path, *, trust_remote_code: bool = False) -> Pr
             except (OSError, ValueError, TypeError) as error:
                 raise ModelLoadingError(f"{path}: cannot load the tokenizer ({error})") from error
         config = load_isoclr_config(path)
-        return IsoCLRTokenizer(model_max_length=getattr(config, "max_sequence_length", 12288))
+        return IsoCLRTokenizer.from_model_config(config)
     from transformers import AutoTokenizer
 
     return AutoTokenizer.from_pretrained(path, trust_remote_code=True)

@@ -22,9 +22,9 @@ from typing import Any
 import torch
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from ..modeling_isoclr import IsoCLRForSequenceClassification, IsoCLRModel
-from ..pipeline_isoclr import EMBEDDING_TASK, PROPERTY_TASK, target_names
-from ..tokenization_isoclr import IsoCLRTokenizer
+from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification, IsoCLRModel
+from ..models.isoclr.pipeline_isoclr import EMBEDDING_TASK, PROPERTY_TASK, target_names
+from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
 from .targets import target_descriptions
 
 TAGS = ["biology", "rna", "genomics", "custom_code", "isoclr", "mrna", "contrastive-learning"]

@@ -16,14 +16,18 @@ from typing import Any
 from transformers.dynamic_module_utils import get_relative_import_files
 
 from ..atomic_files import new_file_mode
-from ..configuration_isoclr import AUTO_MAP
-from ..modeling_isoclr import IsoCLRForContrastivePretraining, IsoCLRForSequenceClassification, IsoCLRModel
-from ..pipeline_isoclr import EMBEDDING_TASK, PROPERTY_TASK, custom_pipelines_entry
-from ..tokenization_isoclr import IsoCLRTokenizer
+from ..models.isoclr.configuration_isoclr import AUTO_MAP
+from ..models.isoclr.modeling_isoclr import (
+    IsoCLRForContrastivePretraining,
+    IsoCLRForSequenceClassification,
+    IsoCLRModel,
+)
+from ..models.isoclr.pipeline_isoclr import EMBEDDING_TASK, PROPERTY_TASK, custom_pipelines_entry
+from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
 from .cards import CardDetails, render_model_card
 from .targets import target_descriptions
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
+MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "isoclr"  # the family's remote-code files
 # Everything save_pretrained's remote code needs, plus the pipelines (found through relative imports too).
 REMOTE_CODE_FILES = (
     "configuration_isoclr.py",
@@ -37,7 +41,7 @@ def remote_code_files() -> list[Path]:
     """The remote-code files of the package and every sibling they import relatively."""
     files: dict[str, Path] = {}
     for name in REMOTE_CODE_FILES:
-        path = PACKAGE_DIR / name
+        path = MODEL_DIR / name
         files[path.name] = path
         for needed in get_relative_import_files(str(path)):
             files[Path(needed).name] = Path(needed)

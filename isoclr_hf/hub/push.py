@@ -9,9 +9,9 @@ from typing import Any
 
 from huggingface_hub import CommitInfo, HfApi
 
-from ..configuration_isoclr import IsoCLRConfig
-from ..modeling_isoclr import IsoCLRForSequenceClassification, IsoCLRModel
-from ..tokenization_isoclr import IsoCLRTokenizer
+from ..models.isoclr.configuration_isoclr import IsoCLRConfig
+from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification, IsoCLRModel
+from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
 from .cards import CardDetails
 from .package import prepare_model_folder
 
@@ -32,7 +32,7 @@ def load_saved_model(path: str | Path) -> tuple[IsoCLRModel | IsoCLRForSequenceC
     if (folder / "tokenizer_config.json").is_file():
         tokenizer = IsoCLRTokenizer.from_pretrained(folder)
     else:
-        tokenizer = IsoCLRTokenizer(model_max_length=config.max_sequence_length)
+        tokenizer = IsoCLRTokenizer.from_model_config(config)
     return model, tokenizer
 
 

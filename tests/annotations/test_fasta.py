@@ -7,7 +7,7 @@ import pytest
 
 from isoclr_hf.annotations import read_annotation, read_transcript_fasta
 from isoclr_hf.annotations.fasta import parse_gencode_header
-from isoclr_hf.tokenization_isoclr import IsoCLRTokenizer
+from isoclr_hf.models.isoclr.tokenization_isoclr import IsoCLRTokenizer
 
 
 def test_gencode_header_gives_gene_name_biotype_and_cds():

@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from isoclr_hf.annotations import AnnotationError, read_annotation, read_mrnabench_parquet, tracks_to_annotation
-from isoclr_hf.tokenization_isoclr import IsoCLRTokenizer
+from isoclr_hf.models.isoclr.tokenization_isoclr import IsoCLRTokenizer
 
 
 def test_tracks_round_trip_through_the_tokenizer(chr9_gtf, chr9_genome):

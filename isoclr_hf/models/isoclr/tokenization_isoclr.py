@@ -186,6 +186,14 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
     model_input_names = ["input_ids", "cds_track", "splice_track", "attention_mask"]
     padding_side = "right"
 
+    @classmethod
+    def from_model_config(cls, config: Any, **kwargs: Any) -> IsoCLRTokenizer:
+        """The tokenizer that fits a model: its maximum length is the config's ``max_sequence_length``.
+
+        For model folders saved without tokenizer files; ``from_pretrained`` is the usual way.
+        """
+        return cls(model_max_length=config.max_sequence_length, **kwargs)
+
     def __init__(
         self,
         vocab_file: str | None = None,

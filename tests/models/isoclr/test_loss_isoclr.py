@@ -11,7 +11,7 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
-from isoclr_hf.loss_isoclr import DecoupledContrastiveLoss, gather_with_gradients, gene_set_weights
+from isoclr_hf.models.isoclr.loss_isoclr import DecoupledContrastiveLoss, gather_with_gradients, gene_set_weights
 
 
 def dcl_reference(a: torch.Tensor, b: torch.Tensor, weights: list[float], temperature: float) -> float:

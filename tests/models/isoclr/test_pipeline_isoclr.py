@@ -11,7 +11,11 @@ from transformers import pipeline
 
 from isoclr_hf import IsoCLRTokenizer
 from isoclr_hf.hub import prepare_model_folder
-from isoclr_hf.pipeline_isoclr import IsoCLREmbeddingPipeline, IsoCLRPropertyPipeline, transcript_from_input
+from isoclr_hf.models.isoclr.pipeline_isoclr import (
+    IsoCLREmbeddingPipeline,
+    IsoCLRPropertyPipeline,
+    transcript_from_input,
+)
 from tests.hub.isolated_python import run_without_package
 from tests.hub.published_models import (
     CODING,

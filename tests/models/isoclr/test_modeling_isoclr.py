@@ -12,7 +12,7 @@ from isoclr_hf import (
     IsoCLRModel,
     IsoCLRTokenizer,
 )
-from isoclr_hf.encoder_isoclr import base_track_table, random_position_mask
+from isoclr_hf.models.isoclr.encoder_isoclr import base_track_table, random_position_mask
 from tests.tiny_models import tiny_config
 
 BASES = np.array(list("ACGT"))
@@ -234,7 +234,7 @@ def test_training_statistics_ignore_padding(config, tokenizer) -> None:
 
 
 def test_plan_length_groups_cuts_padding() -> None:
-    from isoclr_hf.encoder_isoclr import plan_length_groups
+    from isoclr_hf.models.isoclr.encoder_isoclr import plan_length_groups
 
     lengths = [1000, 990, 300, 310, 980, 295]
     groups = plan_length_groups(lengths, max_groups=4)

@@ -25,7 +25,7 @@ from isoclr_hf.hub.package import prepare_model_folder
 from tests.hub.isolated_python import run_without_package
 from tests.hub.published_models import CODING, NON_CODING, tiny_encoder, tiny_head
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[3]
 REQUIRED = os.environ.get("ISOCLR_COMPAT_VENVS", "").split()
 VERSIONS = REQUIRED or ["4.46.3", "4.57.6"]
 INPUTS = [CODING, {"sequence": NON_CODING}]

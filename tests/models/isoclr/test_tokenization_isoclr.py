@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from isoclr_hf import IsoCLRTokenizer
-from isoclr_hf.tokenization_isoclr import VOCABULARY
+from isoclr_hf.models.isoclr.tokenization_isoclr import VOCABULARY
 
 
 @pytest.fixture

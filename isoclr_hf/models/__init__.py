@@ -1,0 +1,11 @@
+"""The model zoo: one folder per model family.
+
+Each family folder holds the flat remote-code files that ``save_pretrained`` copies next to the
+weights (configuration, modeling, tokenization, ...). They import only torch, transformers, numpy and
+their siblings, so a saved folder loads without this package. Importing a family registers its
+classes with the transformers Auto classes.
+"""
+
+from . import isoclr
+
+__all__ = ["isoclr"]
