@@ -1,14 +1,25 @@
-"""Encoder inference and tokenizer throughput, next to the machine's matmul peak measured in the same run.
+"""Encoder inference before/after, next to the machine's matmul peak, all from one run.
 
-For each preset, length and dtype, the encoder embeds random transcripts (batches of about
-``--nucleotides-per-batch`` nucleotides) and the table reports nucleotides/s, the achieved
-GFLOP/s (FLOPs counted by ``torch.utils.flop_counter`` on one forward) and that as a fraction of
-the dense matmul peak of the same dtype, measured first in the same process. The tokenizer row is
-the nucleotides/s of ``IsoCLRTokenizer`` building a padded batch of 64 annotated 12,288-nt
-transcripts into tensors.
+The current tree and a baseline git ref (``--baseline``, default ``f011cc0``: the encoder before
+the ConvNext-style restructuring) are each loaded in a worker process (the baseline from a
+``git archive`` of the ref in a temporary folder). The workers take turns on every case, round
+after round, so noise from other processes hits both sides; each case reports the best round.
 
-    python benchmarks/inference.py                        # isoclr-s and -m, 1k/4k/12k, fp32 and bf16
-    python benchmarks/inference.py --presets isoclr-m --lengths 12288 --dtypes bfloat16
+For each dtype and length, two rows per side:
+
+- ``model``: ``IsoCLRModel`` cast to the dtype, ``torch.inference_mode``, a batch of random
+  transcripts of about ``--nucleotides-per-batch`` nucleotides;
+- ``embed``: the ``isoclr embed`` code path, ``isoclr_hf.evaluation.embedding.embed_records`` on the
+  same transcripts as records (float32 weights, ``dtype=torch.bfloat16`` autocast for bf16),
+  tokenization included.
+
+Throughput is in nucleotides/s; GFLOP/s counts the convolutions (``torch.utils.flop_counter`` on
+one forward) and is given as a fraction of the dense matmul peak of the same dtype, measured in the
+same run (best of before and after the encoder cases). The CPU model and its AMX / AVX-512 BF16
+flags are recorded.
+
+    python benchmarks/inference.py                       # isoclr-m, 1k and 4k nt, fp32 and bf16
+    python benchmarks/inference.py --lengths 12288 --dtypes bfloat16 --baseline HEAD
 
 Results go to benchmarks/results/inference.{md,json}.
 """
@@ -19,27 +30,30 @@ import argparse
 import json
 import os
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
-from torch.utils.flop_counter import FlopCounterMode
-
-from isoclr_hf import IsoCLRConfig, IsoCLRModel, IsoCLRTokenizer
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
-RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--presets", nargs="+", default=["isoclr-s", "isoclr-m"])
-    parser.add_argument("--lengths", nargs="+", type=int, default=[1024, 4096, 12288])
+    parser.add_argument("--preset", default="isoclr-m")
+    parser.add_argument("--lengths", nargs="+", type=int, default=[1024, 4096])
     parser.add_argument("--dtypes", nargs="+", choices=sorted(DTYPES), default=["float32", "bfloat16"])
     parser.add_argument("--nucleotides-per-batch", type=int, default=49_152)
-    parser.add_argument("--seconds", type=float, default=3.0, help="Time spent measuring each row.")
+    parser.add_argument("--seconds", type=float, default=1.5, help="Time spent measuring each case per round.")
+    parser.add_argument("--rounds", type=int, default=2, help="Alternating rounds; the best round counts.")
+    parser.add_argument("--baseline", default="f011cc0", help="Git ref to compare with ('' to skip).")
     parser.add_argument("--out", type=Path, default=RESULTS / "inference")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -62,70 +76,139 @@ def matmul_peak(dtype: torch.dtype, seconds: float) -> float:
     return 2 * n**3 / timed(lambda: a @ b, seconds) / 1e9
 
 
-def random_batch(batch: int, length: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
-    ids = torch.from_numpy(rng.integers(1, 5, size=(batch, length), dtype=np.uint8))
-    cds = torch.zeros(batch, length, dtype=torch.uint8)
-    cds[:, 100 : length - 100 : 3] = 1
-    splice = torch.zeros(batch, length, dtype=torch.uint8)
-    splice[:, length // 3 :: length // 3] = 1
-    splice[:, -1] = 1
-    return {"input_ids": ids, "cds_track": cds, "splice_track": splice, "attention_mask": torch.ones_like(ids)}
+# --- worker: runs inside the tree being measured (imports isoclr_hf from its PYTHONPATH) -------------
 
 
-def encoder_row(preset: str, length: int, dtype_name: str, args: argparse.Namespace, peak: float) -> dict:
-    dtype = DTYPES[dtype_name]
-    model = IsoCLRModel(IsoCLRConfig.from_preset(preset)).eval().to(dtype)
-    batch_size = max(1, args.nucleotides_per_batch // length)
-    batch = random_batch(batch_size, length, np.random.default_rng(0))
-    with torch.inference_mode():
-        with FlopCounterMode(display=False) as counter:
-            model(**batch)
-        seconds = timed(lambda: model(**batch), args.seconds)
-    nucleotides = batch_size * length
-    gflops = counter.get_total_flops() / seconds / 1e9
-    return {
-        "what": f"{preset} encoder", "dtype": dtype_name, "length": length, "batch": batch_size,
-        "nt_per_s": nucleotides / seconds, "gflop_per_s": gflops, "matmul_peak_gflop_per_s": peak,
-        "fraction_of_peak": gflops / peak,
-    }  # fmt: skip
+class Worker:
+    def __init__(self, preset: str, nucleotides_per_batch: int) -> None:
+        import numpy as np
+
+        from isoclr_hf import IsoCLRConfig, IsoCLRModel, IsoCLRTokenizer
+
+        torch.manual_seed(0)
+        self.np, self.nucleotides = np, nucleotides_per_batch
+        self.fp32 = IsoCLRModel(IsoCLRConfig.from_preset(preset)).eval()
+        self.models = {"float32": self.fp32}
+        self.tokenizer = IsoCLRTokenizer()
+
+    def model(self, dtype_name: str) -> torch.nn.Module:
+        if dtype_name not in self.models:
+            import copy
+
+            self.models[dtype_name] = copy.deepcopy(self.fp32).to(DTYPES[dtype_name])
+        return self.models[dtype_name]
+
+    def inputs(self, length: int) -> tuple[dict[str, torch.Tensor], list]:
+        from isoclr_hf.annotations.records import TranscriptRecord
+
+        batch = max(1, self.nucleotides // length)
+        rng = self.np.random.default_rng(0)
+        sequences = ["".join(rng.choice(list("ACGT"), size=length)) for _ in range(batch)]
+        exons = [length // 3, 2 * length // 3, length]
+        cds = (100, 100 + 3 * ((length - 200) // 3))
+        records = [
+            TranscriptRecord(f"t{i}", "g", "", "homo_sapiens", s, exons, cds[0], cds[1])
+            for i, s in enumerate(sequences)
+        ]
+        encoded = self.tokenizer(sequences, exon_ends=[exons] * batch, cds=[cds] * batch, return_tensors="pt")
+        return dict(encoded), records
+
+    def run(self, case: dict) -> dict:
+        from isoclr_hf.evaluation.embedding import embed_records
+
+        batch, records = self.inputs(case["length"])
+        if case["what"] == "flops":
+            from torch.utils.flop_counter import FlopCounterMode
+
+            with FlopCounterMode(display=False) as counter:  # grad enabled: the plain convolutions
+                self.fp32(**batch)
+            return {"flops": counter.get_total_flops()}
+        if case["what"] == "model":
+            model = self.model(case["dtype"])
+            with torch.inference_mode():
+                seconds = timed(lambda: model(**batch), case["seconds"])
+        else:
+            dtype = None if case["dtype"] == "float32" else DTYPES[case["dtype"]]
+            size = len(records)
+            seconds = timed(
+                lambda: embed_records(self.fp32, self.tokenizer, records, batch_size=size, dtype=dtype, progress=False),
+                case["seconds"],
+            )
+        return {"seconds": seconds, "batch": len(records)}
 
 
-def tokenizer_row(seconds: float) -> dict:
-    tokenizer = IsoCLRTokenizer()
-    rng = np.random.default_rng(0)
-    length, count = 12_288, 64
-    sequences = ["".join(rng.choice(list("ACGT"), size=length)) for _ in range(count)]
-    exon_ends = [[3000, 7000, length]] * count
-    cds = [(150, 150 + 3 * 3000)] * count
-    elapsed = timed(lambda: tokenizer(sequences, exon_ends=exon_ends, cds=cds, return_tensors="pt"), seconds)
-    return {"what": "tokenizer (64 x 12,288 nt, annotated, to tensors)", "dtype": "uint8", "length": length,
-            "batch": count, "nt_per_s": count * length / elapsed}  # fmt: skip
+def worker_main(args: argparse.Namespace) -> None:
+    worker = Worker(args.preset, args.nucleotides_per_batch)
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        print(json.dumps(worker.run(json.loads(line))), flush=True)
+
+
+class Side:
+    """A worker process on one tree."""
+
+    def __init__(self, name: str, tree: Path, args: argparse.Namespace) -> None:
+        self.name = name
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--preset", args.preset,
+                   "--nucleotides-per-batch", str(args.nucleotides_per_batch)]  # fmt: skip
+        self.process = subprocess.Popen(command, cwd=tree, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        text=True)  # fmt: skip
+        self._read()
+
+    def _read(self) -> dict:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {self.name} worker exited (exit status {self.process.wait()})")
+        return json.loads(line)
+
+    def run(self, case: dict) -> dict:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(case) + "\n")
+        self.process.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait()
 
 
 def machine() -> dict:
-    cpu = platform.processor() or platform.machine()
+    cpu, flags = platform.processor() or platform.machine(), set()
     if Path("/proc/cpuinfo").exists():
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
-                break
-    return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__}
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(), "torch": torch.__version__,
+        "amx_bf16": "amx_bf16" in flags, "avx512_bf16": "avx512_bf16" in flags,
+    }  # fmt: skip
 
 
-def write_results(rows: list[dict], info: dict, out: Path) -> str:
+def write_results(rows: list[dict], info: dict, command: str, out: Path) -> str:
     lines = [
-        f"# Inference throughput\n\nMachine: {info['cpu']}, {info['cores']} cores, torch {info['torch']} "
-        f"({info['torch_threads']} threads). Command: `python benchmarks/inference.py`.\n",
-        "| what | dtype | length | batch | nt/s | GFLOP/s | matmul peak GFLOP/s | fraction of peak |",
-        "|---|---|---|---|---|---|---|---|",
+        f"# Inference throughput, before/after\n\nMachine: {info['cpu']} ({info['cores']} cores, "
+        f"AMX-BF16: {'yes' if info['amx_bf16'] else 'no'}, AVX-512 BF16: {'yes' if info['avx512_bf16'] else 'no'}), "
+        f"torch {info['torch']} ({info['torch_threads']} threads). Command: `{command}`. Baseline: "
+        f"`{info['baseline']}`; both sides measured in turn in one run, best of {info['rounds']} rounds.\n",
+        "| path | dtype | length | batch | baseline nt/s | current nt/s | speed-up | baseline fraction of peak "
+        "| current fraction of peak |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        extra = (
-            f"{row['gflop_per_s']:,.0f} | {row['matmul_peak_gflop_per_s']:,.0f} | {row['fraction_of_peak']:.2f}"
-            if "gflop_per_s" in row else "- | - | -"
-        )  # fmt: skip
-        cells = f"{row['what']} | {row['dtype']} | {row['length']:,} | {row['batch']} | {row['nt_per_s']:,.0f}"
-        lines.append(f"| {cells} | {extra} |")
+        base = row.get("baseline_nt_per_s")
+        cells = [row["path"], row["dtype"], f"{row['length']:,}", str(row["batch"]),
+                 "-" if base is None else f"{base:,.0f}", f"{row['current_nt_per_s']:,.0f}",
+                 "-" if base is None else f"{row['current_nt_per_s'] / base:.2f}x",
+                 "-" if base is None else f"{row['baseline_fraction_of_peak']:.2f}",
+                 f"{row['current_fraction_of_peak']:.2f}"]  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    peaks = ", ".join(f"{k} {v:,.0f} GFLOP/s" for k, v in info["matmul_peak_gflop_per_s"].items())
+    lines.append(f"\nMatmul peak (2048x2048, same run): {peaks}.")
     table = "\n".join(lines) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".md").write_text(table)
@@ -135,17 +218,52 @@ def write_results(rows: list[dict], info: dict, out: Path) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.worker:
+        worker_main(args)
+        return
     torch.manual_seed(0)
     peaks = {name: matmul_peak(DTYPES[name], args.seconds) for name in args.dtypes}
+    with tempfile.TemporaryDirectory() as scratch:
+        sides = {"current": Side("current", ROOT, args)}
+        if args.baseline:
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline], check=True,
+                                     capture_output=True).stdout  # fmt: skip
+            subprocess.run(["tar", "-x", "-C", scratch], input=archive, check=True)
+            sides["baseline"] = Side("baseline", Path(scratch), args)
+        try:
+            cases = [(path, dtype, length) for dtype in args.dtypes for length in args.lengths
+                     for path in ("model", "embed")]  # fmt: skip
+            flops = {n: sides["current"].run({"what": "flops", "length": n})["flops"] for n in args.lengths}
+            best: dict[tuple[str, str, str, int], dict] = {}
+            for round_ in range(args.rounds):
+                for path, dtype, length in cases:
+                    order = list(sides.values()) if round_ % 2 == 0 else list(sides.values())[::-1]
+                    for side in order:
+                        result = side.run({"what": path, "dtype": dtype, "length": length, "seconds": args.seconds})
+                        key = (side.name, path, dtype, length)
+                        if key not in best or result["seconds"] < best[key]["seconds"]:
+                            best[key] = result
+                        print(f"round {round_} {side.name} {path} {dtype} {length}: "
+                              f"{result['batch'] * length / result['seconds']:,.0f} nt/s", flush=True)  # fmt: skip
+        finally:
+            for side in sides.values():
+                side.close()
+    for name in args.dtypes:  # the peak again, after the encoder cases: the best of the two counts
+        peaks[name] = max(peaks[name], matmul_peak(DTYPES[name], args.seconds))
     rows = []
-    for preset in args.presets:
-        for dtype_name in args.dtypes:
-            for length in args.lengths:
-                rows.append(encoder_row(preset, length, dtype_name, args, peaks[dtype_name]))
-                print(f"{preset} {dtype_name} {length}: {rows[-1]['nt_per_s']:,.0f} nt/s", flush=True)
-    rows.append(tokenizer_row(args.seconds))
-    print(write_results(rows, machine(), args.out))
+    for path, dtype, length in cases:
+        row: dict = {"path": path, "dtype": dtype, "length": length, "matmul_peak_gflop_per_s": peaks[dtype]}
+        for side in sides:
+            result = best[(side, path, dtype, length)]
+            row["batch"] = result["batch"]
+            row[f"{side}_nt_per_s"] = result["batch"] * length / result["seconds"]
+            row[f"{side}_gflop_per_s"] = flops[length] / result["seconds"] / 1e9
+            row[f"{side}_fraction_of_peak"] = row[f"{side}_gflop_per_s"] / peaks[dtype]
+        rows.append(row)
+    info = {**machine(), "baseline": args.baseline, "rounds": args.rounds, "matmul_peak_gflop_per_s": peaks}
+    command = "python benchmarks/inference.py" + (f" {' '.join(argv)}" if argv else "")
+    print(write_results(rows, info, command, args.out))
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -176,37 +176,14 @@ def _masked_sum(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     return (x if mask is None else x * mask).sum(dim=(0, 2, 3))
 
 
-def _same_padding(conv: nn.Conv1d) -> tuple[int, int]:
-    """Left/right padding that keeps the length (PyTorch and TF 'same': the extra one goes right)."""
-    total = conv.dilation[0] * (conv.kernel_size[0] - 1)
-    return total // 2, total - total // 2
+def masked_relu(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """ReLU, then zero the padding: the one place where the encoder zeroes padded positions.
 
-
-def conv_norm(conv: nn.Conv1d, norm: MaskedBatchNorm1d, xs: Groups, masks: Masks) -> Groups:
-    """'Same' 1-D convolution then batch norm, per group: ``(B, C_in, 1, L)`` -> ``(B, C_out, 1, L)``.
-
-    In eval mode the batch norm is folded into the convolution's weight and bias.
+    ``mask`` is in the activation dtype (a float32 mask would promote bf16 activations to float32).
+    Shape: (B, C, 1, L), mask (B, 1, 1, L) or ``None`` (nothing padded) -> (B, C, 1, L).
     """
-    weight, bias = conv.weight, conv.bias
-    if not norm.training:
-        assert norm.weight is not None and norm.bias is not None, "IsoCLR batch norms are affine"
-        assert norm.running_mean is not None and norm.running_var is not None, "and track running statistics"
-        scale = norm.weight * torch.rsqrt(norm.running_var + norm.eps)  # (C_out,)
-        weight = weight * scale[:, None, None]
-        centre = norm.running_mean if bias is None else norm.running_mean - bias
-        bias = norm.bias - centre * scale
-    dtype = xs[0].dtype
-    weight = weight.to(dtype).unsqueeze(2).contiguous(memory_format=torch.channels_last)  # (C_out, C_in, 1, k)
-    bias = None if bias is None else bias.to(dtype)
-    left, right = _same_padding(conv)
-    outs = []
-    for x in xs:
-        padding = left
-        if left != right:
-            x = F.pad(x, (left, right)).contiguous(memory_format=torch.channels_last)
-            padding = 0
-        outs.append(F.conv2d(x, weight, bias, padding=(0, padding), dilation=(1, conv.dilation[0])))
-    return outs if not norm.training else norm(outs, masks)
+    x = F.relu(x)
+    return x if mask is None else x * mask.to(x.dtype)
 
 
 def masked_max_pool(x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -224,20 +201,94 @@ def masked_max_pool(x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.T
     return pooled, mask
 
 
-def _pool_groups(xs: Groups, masks: Masks) -> tuple[Groups, Masks]:
-    pooled = [masked_max_pool(x, m) for x, m in zip(xs, masks)]
-    return [x for x, _ in pooled], [m for _, m in pooled]
+def _fused_conv_available(x: torch.Tensor, weight: torch.Tensor) -> bool:
+    """Whether oneDNN's fused convolution + pointwise ops (what inductor uses on CPU) can run ``x``:
+    CPU, float32 or bfloat16, and nothing that needs gradients (the ops have no autograd)."""
+    return (
+        x.device.type == "cpu"
+        and x.dtype in (torch.float32, torch.bfloat16)
+        and not (torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad))
+        and torch.backends.mkldnn.is_available()
+        and hasattr(torch.ops.mkldnn, "_convolution_pointwise")
+    )
 
 
-def _apply_mask(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    return x if mask is None else x * mask
+class IsoCLRConv1d(nn.Conv1d):
+    """'Same' dilated 1-D convolution over ``(B, C, 1, L)`` channels-last activations, run as a 2-D one.
+
+    Holds an ordinary ``nn.Conv1d``'s parameters (checkpoints look like any 1-D CNN). On CPU
+    (oneDNN) and GPU (cuDNN) channels-last 2-D convolutions are 2-3x faster than channels-first
+    1-D ones. Padding follows PyTorch and TF 'same': an odd total puts the extra position right.
+    """
+
+    def same_padding(self) -> tuple[int, int]:
+        """Left and right zero padding that keeps the length."""
+        total = self.dilation[0] * (self.kernel_size[0] - 1)
+        return total // 2, total - total // 2
+
+    def layout(self, weight: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+        """A ``(C_out, C_in, k)`` weight as the ``(C_out, C_in, 1, k)`` channels-last 2-D one, in ``dtype``."""
+        return weight.to(dtype).unsqueeze(2).contiguous(memory_format=torch.channels_last)
+
+    def forward(  # type: ignore[override]
+        self,
+        x: torch.Tensor,
+        weight: torch.Tensor | None = None,
+        bias: torch.Tensor | None = None,
+        residual: torch.Tensor | None = None,
+        relu: bool = False,
+        fused: bool = False,
+    ) -> torch.Tensor:
+        """Convolve ``x``: shape (B, C_in, 1, L) -> (B, C_out, 1, L).
+
+        Args:
+            x: Channels-last activations.
+            weight, bias: Laid-out weights to use instead of the module's own (the eval-mode ones
+                with batch norm folded in, see :class:`IsoCLREncoder`). Default: the module's.
+            residual: Added to the output. Shape: (B, C_out, 1, L).
+            relu: Apply a ReLU last.
+            fused: Run the convolution, residual add and ReLU as one oneDNN op (CPU inference).
+        """
+        if weight is None:
+            weight, bias = self.layout(self.weight, x.dtype), None if self.bias is None else self.bias.to(x.dtype)
+        left, right = self.same_padding()
+        padding = left
+        if left != right:
+            x = F.pad(x, (left, right)).contiguous(memory_format=torch.channels_last)
+            padding = 0
+        geometry = ([0, padding], [1, 1], [1, self.dilation[0]], 1)
+        if fused and residual is not None:
+            post = "relu" if relu else "none"
+            return torch.ops.mkldnn._convolution_pointwise.binary(
+                x, residual, weight, bias, *geometry, "add", None, post, [], ""
+            )
+        if fused and relu:
+            return torch.ops.mkldnn._convolution_pointwise(x, weight, bias, *geometry, "relu", [], "")
+        out = F.conv2d(x, weight, bias, padding=(0, padding), dilation=(1, self.dilation[0]))
+        if residual is not None:
+            out = out + residual
+        return F.relu(out) if relu else out
 
 
-class IsoCLRResidualBlock(nn.Module):
+Folded = dict[str, tuple[torch.Tensor, torch.Tensor]]
+
+
+def fold_batch_norm(conv: IsoCLRConv1d, norm: nn.BatchNorm1d, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+    """The eval-mode ``norm(conv(x))`` as one convolution: laid-out weight and bias in ``dtype``."""
+    assert norm.weight is not None and norm.bias is not None, "IsoCLR batch norms are affine"
+    assert norm.running_mean is not None and norm.running_var is not None, "and track running statistics"
+    scale = norm.weight * torch.rsqrt(norm.running_var + norm.eps)  # (C_out,)
+    weight = conv.weight * scale[:, None, None]
+    centre = norm.running_mean if conv.bias is None else norm.running_mean - conv.bias
+    bias = norm.bias - centre * scale
+    return conv.layout(weight, dtype), bias.to(dtype)
+
+
+class IsoCLRLayer(nn.Module):
     """Dilated residual block: conv-BN-ReLU-dropout-conv-BN, plus shortcut, then ReLU.
 
-    The shortcut is a 1x1 conv + BN where the channel count changes. The first block of each stage
-    max-pools its input by 2 first.
+    The shortcut is a 1x1 conv + BN where the channel count changes. The first layer of each stage
+    max-pools its input by 2 first. Parameter names are those of IsoCLR checkpoints.
     """
 
     def __init__(
@@ -245,75 +296,154 @@ class IsoCLRResidualBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.downsample = downsample
-        self.conv1 = nn.Conv1d(in_channels, out_channels, kernel_size, dilation=dilation, padding="same")
+        self.conv1 = IsoCLRConv1d(in_channels, out_channels, kernel_size, dilation=dilation, padding="same")
         self.norm1 = MaskedBatchNorm1d(out_channels)
         self.dropout = nn.Dropout(dropout)
-        self.conv2 = nn.Conv1d(out_channels, out_channels, kernel_size, dilation=dilation, padding="same")
+        self.conv2 = IsoCLRConv1d(out_channels, out_channels, kernel_size, dilation=dilation, padding="same")
         self.norm2 = MaskedBatchNorm1d(out_channels)
-        self.shortcut_conv = nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels else None
-        self.shortcut_norm = MaskedBatchNorm1d(out_channels) if in_channels != out_channels else None
+        changes = in_channels != out_channels
+        self.shortcut_conv = IsoCLRConv1d(in_channels, out_channels, 1) if changes else None
+        self.shortcut_norm = MaskedBatchNorm1d(out_channels) if changes else None
 
-    def forward(self, xs: Groups, masks: Masks) -> tuple[Groups, Masks]:
-        """Shape per group: (B, C_in, 1, L), mask (B, 1, 1, L) or None -> (B, C_out, 1, L'),
-        L' = ceil(L/2) when downsampling."""
-        if self.downsample:
-            xs, masks = _pool_groups(xs, masks)
-        hidden = [
-            _apply_mask(self.dropout(F.relu(h)), m)
-            for h, m in zip(conv_norm(self.conv1, self.norm1, xs, masks), masks)
-        ]
-        hidden = conv_norm(self.conv2, self.norm2, hidden, masks)
+    def pairs(self) -> dict[str, tuple[IsoCLRConv1d, MaskedBatchNorm1d]]:
+        """Each convolution with the batch norm after it."""
+        pairs = {"conv1": (self.conv1, self.norm1), "conv2": (self.conv2, self.norm2)}
         if self.shortcut_conv is not None and self.shortcut_norm is not None:
-            shortcut = conv_norm(self.shortcut_conv, self.shortcut_norm, xs, masks)
-        else:
-            shortcut = xs
-        return [_apply_mask(F.relu(h + s), m) for h, s, m in zip(hidden, shortcut, masks)], masks
+            pairs["shortcut_conv"] = (self.shortcut_conv, self.shortcut_norm)
+        return pairs
+
+    def forward(self, xs: Groups, masks: Masks, folded: Folded | None = None) -> tuple[Groups, Masks]:
+        """Shape per group: (B, C_in, 1, L), mask (B, 1, 1, L) or None -> (B, C_out, 1, L'),
+        L' = ceil(L/2) when downsampling.
+
+        ``folded``: eval-mode weights with each batch norm folded into its convolution (by name of
+        the convolution); the layer then runs one convolution per pair, ReLU and residual add fused.
+        """
+        if self.downsample:
+            pooled = [masked_max_pool(x, m) for x, m in zip(xs, masks)]
+            xs, masks = [x for x, _ in pooled], [m for _, m in pooled]
+        if folded is not None:
+            return [self._folded_forward(x, m, folded) for x, m in zip(xs, masks)], masks
+        hidden = self.norm1([self.conv1(x) for x in xs], masks)
+        hidden = [self.dropout(masked_relu(h, m)) for h, m in zip(hidden, masks)]
+        hidden = self.norm2([self.conv2(h) for h in hidden], masks)
+        shortcut = xs
+        if self.shortcut_conv is not None and self.shortcut_norm is not None:
+            shortcut = self.shortcut_norm([self.shortcut_conv(x) for x in xs], masks)
+        return [masked_relu(h + s, m) for h, s, m in zip(hidden, shortcut, masks)], masks
+
+    def _folded_forward(self, x: torch.Tensor, mask: torch.Tensor | None, folded: Folded) -> torch.Tensor:
+        fused = _fused_conv_available(x, folded["conv1"][0])
+        hidden = masked_relu(self.conv1(x, *folded["conv1"], relu=True, fused=fused), mask)  # ReLU twice: a no-op
+        shortcut = x
+        if self.shortcut_conv is not None:
+            shortcut = self.shortcut_conv(x, *folded["shortcut_conv"], fused=fused)
+        return masked_relu(self.conv2(hidden, *folded["conv2"], residual=shortcut, relu=True, fused=fused), mask)
+
+
+class IsoCLRStage(nn.ModuleList):
+    """One stage: layers at one resolution, the first pooling by 2 (a list, so checkpoint keys are
+    ``stages.<stage>.<layer>.<name>``)."""
+
+    def __init__(self, config: IsoCLRConfig, in_channels: int, out_channels: int, depth: int) -> None:
+        super().__init__(
+            IsoCLRLayer(
+                in_channels if j == 0 else out_channels,
+                out_channels,
+                config.kernel_size,
+                config.block_dilation(j),
+                config.dropout,
+                downsample=j == 0,
+            )
+            for j in range(depth)
+        )
+
+    def forward(  # type: ignore[override]
+        self, xs: Groups, masks: Masks, folded: list[Folded] | None = None
+    ) -> tuple[Groups, Masks]:
+        """Shape per group: (B, C_in, 1, L) -> (B, C_out, 1, ceil(L/2))."""
+        for j, layer in enumerate(self):
+            xs, masks = layer(xs, masks, None if folded is None else folded[j])
+        return xs, masks
 
 
 class IsoCLREncoder(nn.Module):
-    """Stem (conv-BN-ReLU-maxpool 2) and four stages of dilated residual blocks: 32x downsampling."""
+    """Stem (conv-BN-ReLU-maxpool 2) and stages of dilated residual layers: ``config.downsampling`` x.
+
+    In eval mode each batch norm is folded into the convolution before it, once: the folded weights,
+    cast to the activation dtype and laid out channels-last, are cached and rebuilt only when a
+    parameter or buffer changes (tracked by their version counters and storage), on ``train()``
+    / ``eval()``, and for another dtype or device. In-place changes through ``.data`` bypass
+    version counters: call ``model.eval()`` again after them. With gradients enabled on trainable
+    weights, eval mode folds on every forward (differentiably) instead.
+    """
 
     def __init__(self, config: IsoCLRConfig) -> None:
         super().__init__()
-        self.stem_conv = nn.Conv1d(config.n_tracks, config.stem_filters, config.stem_kernel_size, padding="same")
+        self.stem_conv = IsoCLRConv1d(config.n_tracks, config.stem_filters, config.stem_kernel_size, padding="same")
         self.stem_norm = MaskedBatchNorm1d(config.stem_filters)
-        stages = []
-        in_channels = config.stem_filters
-        for filters, count in zip(config.stage_filters, config.blocks_per_stage):
-            blocks = [
-                IsoCLRResidualBlock(
-                    in_channels if j == 0 else filters,
-                    filters,
-                    config.kernel_size,
-                    config.block_dilation(j),
-                    config.dropout,
-                    downsample=j == 0,
-                )
-                for j in range(count)
-            ]
-            stages.append(nn.ModuleList(blocks))
-            in_channels = filters
-        self.stages = nn.ModuleList(stages)
+        channels = [config.stem_filters, *config.stage_filters]
+        self.stages = nn.ModuleList(
+            IsoCLRStage(config, channels[s], channels[s + 1], depth) for s, depth in enumerate(config.blocks_per_stage)
+        )
+        self._folded: tuple[tuple, list] | None = None  # (signature, folded weights)
+
+    def train(self, mode: bool = True) -> IsoCLREncoder:
+        self._folded = None
+        return super().train(mode)
+
+    def _load_from_state_dict(self, *args: object, **kwargs: object) -> None:
+        self._folded = None
+        super()._load_from_state_dict(*args, **kwargs)  # type: ignore[arg-type]
+
+    def _apply(self, *args: object, **kwargs: object) -> IsoCLREncoder:  # .to(), .half(), .cuda(), ...
+        self._folded = None
+        return super()._apply(*args, **kwargs)  # type: ignore[arg-type]
+
+    def _fold_all(self, dtype: torch.dtype) -> list:
+        """Folded weights: the stem's, then per stage and layer, per convolution."""
+        stem = fold_batch_norm(self.stem_conv, self.stem_norm, dtype)
+        stages = [
+            [{name: fold_batch_norm(conv, norm, dtype) for name, (conv, norm) in lay.pairs().items()} for lay in stage]
+            for stage in self.stages
+        ]
+        return [stem, stages]
+
+    def folded_weights(self, dtype: torch.dtype) -> list:
+        """Eval-mode folded weights in ``dtype`` (see the class docstring for when they are cached)."""
+        tensors = list(self.parameters()) + [b for b in self.buffers() if b.is_floating_point()]
+        if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+            return self._fold_all(dtype)  # differentiable; not cached
+        signature = (dtype, *((t._version, t.data_ptr()) for t in tensors))
+        if self._folded is None or self._folded[0] != signature:
+            with torch.inference_mode(False), torch.no_grad():  # plain tensors, usable outside inference mode
+                self._folded = (signature, self._fold_all(dtype))
+        return self._folded[1]
 
     def forward(self, tracks: Groups, masks: Masks) -> tuple[Groups, Masks, list[Groups]]:
         """Encode length groups of one batch (batch-norm statistics are shared by the groups).
 
         Args:
-            tracks: Per group, input tracks zero at padding. Shape: (B_g, T, 1, L_g), channels-last.
+            tracks: Per group, input tracks zero at padding, in the activation dtype.
+                Shape: (B_g, T, 1, L_g), channels-last.
             masks: Per group, valid positions, or ``None`` when nothing in the group is padded.
                 Shape: (B_g, 1, 1, L_g).
 
         Returns:
-            Per group: features (B_g, C, 1, ceil(L_g/32)) and their masks; and, per layer (stem,
-            then each stage), the groups' outputs.
+            Per group: features (B_g, C, 1, ceil(L_g / downsampling)) and their masks; and, per
+            layer (stem, then each stage), the groups' outputs.
         """
-        stem = conv_norm(self.stem_conv, self.stem_norm, tracks, masks)
-        xs = [_apply_mask(F.relu(h), m) for h, m in zip(stem, masks)]
-        xs, masks = _pool_groups(xs, masks)  # (B_g, F0, 1, L_g/2)
+        masks = [None if m is None else m.to(x.dtype) for x, m in zip(tracks, masks)]
+        folded = None if self.training else self.folded_weights(tracks[0].dtype)
+        if folded is None:
+            stem = self.stem_norm([self.stem_conv(x) for x in tracks], masks)
+        else:
+            stem = [self.stem_conv(x, *folded[0]) for x in tracks]
+        pooled = [masked_max_pool(masked_relu(h, m), m) for h, m in zip(stem, masks)]
+        xs, masks = [x for x, _ in pooled], [m for _, m in pooled]  # (B_g, F0, 1, L_g/2)
         outputs = [xs]
-        for stage in self.stages:
-            for block in stage:  # type: ignore[attr-defined]  # each stage is a ModuleList
-                xs, masks = block(xs, masks)
+        for s, stage in enumerate(self.stages):
+            xs, masks = stage(xs, masks, None if folded is None else folded[1][s])
             outputs.append(xs)  # (B_g, F_s, 1, L_g/2^(s+2))
         return xs, masks, outputs
 
@@ -322,39 +452,42 @@ def plan_length_groups(lengths: list[int], max_groups: int, min_saving: float = 
     """Split a batch into at most ``max_groups`` groups of similar length, to cut padding.
 
     Rows are sorted by length (longest first) and cut into contiguous runs that minimise the padded
-    positions ``sum(rows in group x longest in group)``: dynamic programming, taking the fewest groups
-    within 2% of the best; for batches over 128 rows, equal-count runs. The split is kept only if it
-    saves at least ``min_saving`` of the positions of one padded batch.
+    positions ``sum(rows in group x longest in group)``: a dynamic program vectorised over the
+    cut positions (one ``(n+1, n+1)`` tensor op per group count), taking the fewest groups within
+    2% of the best; for batches over 512 rows, equal-count runs. The split is kept only if it saves
+    at least ``min_saving`` of the positions of one padded batch.
 
     Returns:
         Row indices of each group.
     """
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     count = len(order)
-    if max_groups <= 1 or count < 2:
+    if max_groups <= 1 or count < 2 or lengths[order[0]] == lengths[order[-1]]:
         return [order]
     sorted_lengths = [lengths[i] for i in order]
     groups = min(max_groups, count)
-    if count > 128:
+    if count > 512:
         bounds = [round(k * count / groups) for k in range(groups + 1)]
     else:
-        # cost[g][j]: least padded positions covering the first j rows with g groups.
-        infinity = float("inf")
-        cost = [[infinity] * (count + 1) for _ in range(groups + 1)]
-        cut = [[0] * (count + 1) for _ in range(groups + 1)]
-        cost[0][0] = 0.0
+        # cost[g, j]: least padded positions covering the first j rows with g groups; the last group
+        # holds rows i..j-1, whose longest is row i: cost[g, j] = min_i cost[g-1, i] + (j - i) * L[i].
+        longest = torch.tensor([*sorted_lengths, 0], dtype=torch.float64)  # (n+1,)
+        span = torch.arange(count + 1, dtype=torch.float64)
+        step = (span[None, :] - span[:, None]) * longest[:, None]  # (i, j): (j - i) * L[i]
+        step = step.masked_fill(span[None, :] <= span[:, None], float("inf"))  # needs i < j
+        cost = torch.full((groups + 1, count + 1), float("inf"), dtype=torch.float64)
+        cost[0, 0] = 0.0
+        cut = torch.zeros(groups + 1, count + 1, dtype=torch.long)
         for g in range(1, groups + 1):
-            for j in range(1, count + 1):
-                for i in range(g - 1, j):  # the last group holds rows i..j-1; row i is its longest
-                    value = cost[g - 1][i] + (j - i) * sorted_lengths[i]
-                    if value < cost[g][j]:
-                        cost[g][j], cut[g][j] = value, i
+            cost[g], cut[g] = (cost[g - 1][:, None] + step).min(dim=0)
         # Fewer, larger groups run more efficiently: take the fewest within 2% of the best.
+        totals = cost[:, count].tolist()
         single = count * sorted_lengths[0]
-        groups = min(g for g in range(1, groups + 1) if cost[g][count] <= cost[groups][count] + 0.02 * single)
+        groups = min(g for g in range(1, groups + 1) if totals[g] <= totals[groups] + 0.02 * single)
+        cuts = cut.tolist()
         bounds, j = [count], count
         for g in range(groups, 0, -1):
-            j = cut[g][j]
+            j = cuts[g][j]
             bounds.append(j)
         bounds = bounds[::-1]
     runs = [order[a:b] for a, b in itertools.pairwise(bounds) if b > a]
@@ -366,12 +499,17 @@ def plan_length_groups(lengths: list[int], max_groups: int, min_saving: float = 
 
 __all__ = [
     "FiniteBatchNorm1d",
+    "IsoCLRConv1d",
     "IsoCLREncoder",
-    "IsoCLRResidualBlock",
+    "IsoCLRLayer",
+    "IsoCLRStage",
     "MaskedBatchNorm1d",
     "base_track_table",
     "build_tracks",
     "commit_running_stats",
+    "fold_batch_norm",
+    "masked_max_pool",
+    "masked_relu",
     "plan_length_groups",
     "random_position_mask",
 ]

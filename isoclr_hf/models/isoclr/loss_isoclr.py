@@ -57,7 +57,10 @@ def gather_with_gradients(tensor: torch.Tensor) -> torch.Tensor:
     """Concatenate ``tensor`` (shape ``(n, dim)``) from all processes, keeping autograd.
 
     Outside a distributed run this returns ``tensor`` unchanged. Unlike ``accelerate``'s
-    ``gather``, gradients flow back to the process that produced each row.
+    ``gather``, gradients flow back to the process that produced each row. Kept instead of
+    ``torch.distributed.nn.functional.all_gather`` because processes may hold different numbers of
+    rows (the last batch of an epoch, streaming): that one needs equal sizes (with torch 2.13 and
+    gloo, 3 rows on one process and 4 on the other abort with ``gloo::EnforceNotMet``).
     """
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return tensor

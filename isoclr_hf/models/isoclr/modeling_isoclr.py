@@ -45,10 +45,10 @@ class IsoCLRModelOutput(ModelOutput):
     """Output of :class:`IsoCLRModel`.
 
     Attributes:
-        last_hidden_state: Final activations. Shape: (batch, ceil(length/32), hidden_size).
+        last_hidden_state: Final activations. Shape: (batch, ceil(length / config.downsampling), hidden_size).
         pooler_output: Embedding pooled over valid positions. Shape: (batch, hidden_size).
         output_mask: 1 where ``last_hidden_state`` covers the sequence; valid positions come first,
-            also for left-padded inputs. Shape: (batch, ceil(length/32)).
+            also for left-padded inputs. Shape: (batch, ceil(length / config.downsampling)).
         hidden_states: Stem output and each stage's output, channels-last, when requested.
     """
 
@@ -305,7 +305,7 @@ class IsoCLRPreTrainedModel(PreTrainedModel):
     config: IsoCLRConfig
     base_model_prefix = "isoclr"
     main_input_name = "input_ids"
-    _no_split_modules = ["IsoCLRResidualBlock"]
+    _no_split_modules = ["IsoCLRLayer"]
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
@@ -349,8 +349,7 @@ class IsoCLRModel(IsoCLRPreTrainedModel):
         masked_positions: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
-        **kwargs: object,
-    ) -> IsoCLRModelOutput:
+    ) -> IsoCLRModelOutput | tuple[torch.Tensor, ...]:
         """Encode a batch.
 
         Args:
@@ -365,16 +364,23 @@ class IsoCLRModel(IsoCLRPreTrainedModel):
                 Shape: (batch, length, n_tracks).
             masked_positions: Positions set to ``mask_value`` in every track (augmentation).
                 Shape: (batch, length).
-            output_hidden_states: Also return the stem and stage outputs.
-            return_dict: Accepted for API compatibility; the output is always a ``ModelOutput``.
+            output_hidden_states: Also return the stem and stage outputs. Default:
+                ``config.output_hidden_states``.
+            return_dict: Return an :class:`IsoCLRModelOutput` (default: ``config.return_dict``);
+                ``False`` gives the tuple of its fields that are set.
 
         Returns:
-            :class:`IsoCLRModelOutput`.
+            :class:`IsoCLRModelOutput`, or a tuple with ``return_dict=False``.
 
         Raises:
             ValueError: On malformed input, naming the input and the rows (see :func:`validate_inputs`).
+            TypeError: On an unknown argument, as for any Python function.
         """
-        dtype = next(self.parameters()).dtype
+        if output_hidden_states is None:
+            output_hidden_states = bool(getattr(self.config, "output_hidden_states", False))
+        if return_dict is None:
+            return_dict = bool(getattr(self.config, "return_dict", True))
+        dtype = self._activation_dtype()
         inputs = validate_inputs(
             input_ids, attention_mask, cds_track, splice_track, tracks, masked_positions, n_tracks=self.config.n_tracks
         )  # raises ValueError on bad input; left-padded rows come back right-padded
@@ -389,19 +395,34 @@ class IsoCLRModel(IsoCLRPreTrainedModel):
         xs, masks, groups = self._length_groups(tracks, inputs.attention_mask, inputs.lengths)
         group_features, group_masks, stage_outputs = self.encoder(xs, masks)  # per group (B_g, C, 1, L'_g)
         batch = tracks.shape[0]
-        features = _assemble(group_features, groups, batch)  # (B, C, L'), L' = ceil(longest / 32)
+        features = _assemble(group_features, groups, batch)  # (B, C, L'), L' = ceil(longest / config.downsampling)
         ones = [torch.ones_like(f[:, :1]) if m is None else m for f, m in zip(group_features, group_masks)]
         out_mask = _assemble(ones, groups, batch)  # (B, 1, L')
         pooled = self._pool(features, out_mask)  # (B, C)
         hidden_states = None
         if output_hidden_states:
             hidden_states = tuple(_assemble(h, groups, batch).transpose(1, 2) for h in stage_outputs)  # (B, L_s, C_s)
-        return IsoCLRModelOutput(
+        output = IsoCLRModelOutput(
             last_hidden_state=features.transpose(1, 2),  # (B, L', C)
             pooler_output=pooled,
             output_mask=out_mask[:, 0, :],
             hidden_states=hidden_states,
         )
+        return output if return_dict else output.to_tuple()
+
+    def _activation_dtype(self) -> torch.dtype:
+        """The parameters' dtype, or in eval mode under autocast the autocast dtype: the encoder then
+        runs in it throughout (folded weights cached in it, masks in it) instead of casting per op."""
+        dtype = next(self.parameters()).dtype
+        if self.training:
+            return dtype
+        device = next(self.parameters()).device.type
+        try:
+            enabled = torch.is_autocast_enabled(device)
+            autocast_dtype = torch.get_autocast_dtype(device)
+        except (TypeError, AttributeError):  # pragma: no cover - torch < 2.4
+            return dtype
+        return autocast_dtype if enabled and dtype == torch.float32 else dtype
 
     def _length_groups(
         self, tracks: torch.Tensor, attention_mask: torch.Tensor, lengths: list[int]
@@ -504,8 +525,7 @@ class IsoCLRForSequenceClassification(IsoCLRPreTrainedModel):
         labels: torch.Tensor | None = None,
         output_hidden_states: bool | None = None,
         return_dict: bool | None = None,
-        **kwargs: object,
-    ) -> IsoCLRSequenceClassifierOutput:
+    ) -> IsoCLRSequenceClassifierOutput | tuple[torch.Tensor, ...]:
         """Predict from a batch; inputs as in :meth:`IsoCLRModel.forward`.
 
         Args:
@@ -513,8 +533,11 @@ class IsoCLRForSequenceClassification(IsoCLRPreTrainedModel):
                 NaN where unmeasured; class indices (batch,); or multi-hot (batch, num_labels).
 
         Returns:
-            :class:`IsoCLRSequenceClassifierOutput`.
+            :class:`IsoCLRSequenceClassifierOutput`, or with ``return_dict=False`` the tuple of its
+            fields that are set.
         """
+        if return_dict is None:
+            return_dict = bool(getattr(self.config, "return_dict", True))
         if labels is not None and not isinstance(labels, torch.Tensor):
             labels = torch.as_tensor(labels)
         problem = self._problem_type(labels)
@@ -529,6 +552,7 @@ class IsoCLRForSequenceClassification(IsoCLRPreTrainedModel):
             attention_mask=attention_mask,
             tracks=tracks,
             output_hidden_states=output_hidden_states,
+            return_dict=True,
         )
         logits = self.classifier(encoded.pooler_output)  # (B, num_labels)
         predictions = None
@@ -538,13 +562,14 @@ class IsoCLRForSequenceClassification(IsoCLRPreTrainedModel):
         loss = None
         if labels is not None:
             loss = self._loss(problem, logits, labels)
-        return IsoCLRSequenceClassifierOutput(
+        output = IsoCLRSequenceClassifierOutput(
             loss=loss,
             logits=logits,
             predictions=predictions,
             embeddings=encoded.pooler_output,
             hidden_states=encoded.hidden_states,
         )
+        return output if return_dict else output.to_tuple()
 
     def _check_labels(self, problem: str, labels: torch.Tensor, batch: int) -> torch.Tensor:
         """Check the labels' shape, dtype and values for ``problem``; raise ``ValueError`` if wrong.
@@ -660,7 +685,6 @@ class IsoCLRForContrastivePretraining(IsoCLRPreTrainedModel):
         partner_attention_mask: torch.Tensor,
         weights: torch.Tensor | None = None,
         return_loss: bool = True,
-        **kwargs: object,
     ) -> IsoCLRContrastiveOutput:
         """Embed both views and compute the loss.
 
@@ -714,6 +738,7 @@ class IsoCLRForContrastivePretraining(IsoCLRPreTrainedModel):
             splice_track=stack(view_a.splice_track, view_b.splice_track, ids),
             attention_mask=mask,
             masked_positions=masked,
+            return_dict=True,
         )
         projections = self.projection(encoded.pooler_output)  # (2B, P)
         loss = None
