@@ -29,8 +29,8 @@ import torch
 from padding import bundled_corpus  # sibling benchmark script: builds the bundled corpus
 
 from isoclr_hf import IsoCLRConfig, IsoCLRForContrastivePretraining, IsoCLRTokenizer
-from isoclr_hf.corpus.batching import ContrastivePairCollator, bucketed_batches
-from isoclr_hf.corpus.pairs import GeneSetPairDataset, gene_set_pair_weights, pair_lengths, sample_epoch_pairs
+from isoclr_hf.training.batching import ContrastivePairCollator, bucketed_batches
+from isoclr_hf.training.pairs import GeneSetPairDataset, gene_set_pair_weights, pair_lengths, sample_epoch_pairs
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -45,7 +45,8 @@ def real_batches(corpus_path: str | None, *, batch_size: int, count: int, max_le
         pairs = sample_epoch_pairs(sizes, seed=0, epoch=0)
         views = pair_lengths(lengths, pairs, max_length)
         batches = bucketed_batches(views.max(1), batch_size, seed=0, epoch=0)[:count]
-        dataset = GeneSetPairDataset(gene_sets, pairs, gene_set_pair_weights(sizes))
+        weights = gene_set_pair_weights(sizes, IsoCLRConfig().gene_set_weight_constant)
+        dataset = GeneSetPairDataset(gene_sets, pairs, weights)
         collator = ContrastivePairCollator(IsoCLRTokenizer(model_max_length=max_length), max_length=max_length)
         return [collator([dataset[i] for i in batch]) for batch in batches]
 

@@ -10,9 +10,9 @@ import torch
 from hypothesis import settings
 
 from isoclr_hf import IsoCLRConfig
+from isoclr_hf.evaluation.tasks import RegressionTask, load_task
 from tests.tiny_models import tiny_config
-
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+from tests.tiny_tasks import DATA_DIR, save_tiny_encoder
 
 
 @pytest.fixture
@@ -29,6 +29,17 @@ def _seed() -> None:
 def data_dir() -> Path:
     return DATA_DIR
 
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_encoder(tmp_path_factory.mktemp("tiny_encoder"))
+
+
+@pytest.fixture(scope="session")
+def bundled_tasks() -> dict[str, RegressionTask]:
+    """The bundled tasks used in the tests (the three TE cell lines share one file; one is enough)."""
+    return {name: load_task(name, data_dir=DATA_DIR)
+            for name in ("saluki_halflife_human", "siegel_3utr_jurkat", "te_5utr_hek293")}
 
 # Property tests: in CI the examples are derived from each test's name (the same every run), so a
 # failure there is reproducible and CI is not green or red by chance; locally they are random, and

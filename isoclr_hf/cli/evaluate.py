@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from ..evaluation.comparison import ComparisonSettings, run_comparison
-from ..evaluation.fine_tuning import FineTuneSettings
 from ..evaluation.loading import resolve_model_path
 from ..evaluation.low_data import DEFAULT_FRACTIONS, DEFAULT_MIN_TRAIN, DEFAULT_SEEDS
 from ..evaluation.report import (
@@ -36,6 +35,7 @@ from ..evaluation.tasks import load_task, task_names
 from ..hub.package import prepare_model_folder
 from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification
 from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
+from ..training.fine_tuning import FineTuneSettings
 
 
 def _floats(text: str) -> tuple[float, ...]:

@@ -18,9 +18,9 @@ from accelerate import Accelerator
 from transformers import PreTrainedTokenizerBase
 
 from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification, IsoCLRModel
+from ..training.fine_tuning import FineTuneSettings, build_regression_model, fine_tune, load_tokenizer, predict_records
 from .embedding import embed_records
 from .features import sequence_features
-from .fine_tuning import FineTuneSettings, build_regression_model, fine_tune, load_tokenizer, predict_records
 from .loading import load_encoder, resolve_model_path
 from .low_data import DEFAULT_FRACTIONS, DEFAULT_MIN_TRAIN, DEFAULT_SEEDS, training_subsets
 from .metrics import regression_metrics

@@ -18,8 +18,8 @@ from safetensors.torch import load_file, save_file
 from isoclr_hf import IsoCLRForSequenceClassification, IsoCLRModel, IsoCLRTokenizer
 from isoclr_hf.cli import ERROR_EXIT_CODE, SUBCOMMANDS, main
 from isoclr_hf.hub.package import prepare_model_folder
-from tests.evaluation.conftest import write_mrnabench_parquet
 from tests.tiny_models import tiny_config
+from tests.tiny_tasks import write_mrnabench_parquet
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "pretraining"
 SQANTI = DATA / "sqanti3_uhr_chr22"

@@ -15,10 +15,10 @@ import pytest
 from transformers import AutoModelForSequenceClassification
 
 from isoclr_hf.cli import main
-from isoclr_hf.evaluation.fine_tuning import load_tokenizer, predict_records
 from isoclr_hf.evaluation.tasks import load_task
-from tests.evaluation.conftest import save_tiny_encoder, write_mrnabench_parquet
+from isoclr_hf.training.fine_tuning import load_tokenizer, predict_records
 from tests.hub.isolated_python import run_without_package
+from tests.tiny_tasks import save_tiny_encoder, write_mrnabench_parquet
 
 SMALL_RUN = ["--max-examples", "120", "--fractions", "0.05,1", "--seeds", "0,1", "--epochs", "1",
              "--max-steps", "2", "--batch-size", "8", "--quiet"]

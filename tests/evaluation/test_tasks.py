@@ -13,7 +13,7 @@ import pytest
 from isoclr_hf import IsoCLRTokenizer
 from isoclr_hf.evaluation.splits import check_no_group_leak, task_split
 from isoclr_hf.evaluation.tasks import RegressionTask, load_task
-from tests.evaluation.conftest import DATA_DIR, write_mrnabench_parquet
+from tests.tiny_tasks import DATA_DIR, write_mrnabench_parquet
 
 
 def _tokenizes(task: RegressionTask, count: int = 20) -> None:

@@ -17,23 +17,23 @@ import torch
 from accelerate.utils import set_seed
 
 REPOSITORY = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(REPOSITORY), str(REPOSITORY / "training")]
-import pretrain  # noqa: E402
-from pretraining_data import PairCorpus, load_corpus_splits, plan_epoch, process_dataloader  # noqa: E402
-
+sys.path.insert(0, str(REPOSITORY))  # started as a script by torchrun: `tests` from the repository
 from isoclr_hf import IsoCLRTokenizer  # noqa: E402
-from isoclr_hf.corpus.batching import ContrastivePairCollator  # noqa: E402
-from tests.training.tiny_corpus import tiny_run_arguments  # noqa: E402
+from isoclr_hf.training.batching import ContrastivePairCollator  # noqa: E402
+from isoclr_hf.training.config import parse_pretraining_config  # noqa: E402
+from isoclr_hf.training.data import PairCorpus, load_corpus_splits, plan_epoch, process_dataloader  # noqa: E402
+from isoclr_hf.training.pretraining import build_accelerator, build_model  # noqa: E402
+from tests.training.tiny_corpus import pretrain, tiny_run_arguments  # noqa: E402
 
 PER_PROCESS = 4
 
 
 def first_batch_loss(corpus_path: Path, arguments: list[str]) -> None:
-    config = pretrain.parse_args(arguments)
-    accelerator = pretrain.build_accelerator(config)
+    config = parse_pretraining_config(arguments)
+    accelerator = build_accelerator(config)
     set_seed(config.seed)
-    model = pretrain.build_model(config).eval()
-    corpus = PairCorpus.from_split(load_corpus_splits(str(corpus_path))["train"], 0.4)
+    model = build_model(config).eval()
+    corpus = PairCorpus.from_split(load_corpus_splits(str(corpus_path))["train"], model.config.gene_set_weight_constant)
     plan = plan_epoch(corpus, epoch=0, seed=config.seed, global_batch_size=PER_PROCESS * accelerator.num_processes,
                       max_length=config.max_length, bucketing=True, mega_batch_batches=64, max_nucleotides=None,
                       world_size=accelerator.num_processes)
@@ -53,7 +53,7 @@ def first_batch_loss(corpus_path: Path, arguments: list[str]) -> None:
 def main() -> None:
     corpus, out = Path(sys.argv[1]), Path(sys.argv[2])
     first_batch_loss(corpus, tiny_run_arguments(corpus, out / "loss_check"))
-    pretrain.main(tiny_run_arguments(corpus, out / "run", per_device_batch_size=PER_PROCESS, max_steps=3,
+    pretrain(tiny_run_arguments(corpus, out / "run", per_device_batch_size=PER_PROCESS, max_steps=3,
                                      checkpoint_every=2))
 
 

@@ -1,4 +1,4 @@
-"""training/finetune.py end to end on CPU: a head with named targets in original units."""
+"""training/finetune.py (launcher of ``isoclr_hf.training.fine_tuning``) end to end on CPU."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 from transformers import AutoModelForSequenceClassification
 
-from isoclr_hf.evaluation.fine_tuning import load_tokenizer, predict_records
 from isoclr_hf.evaluation.tasks import load_task
-from tests.evaluation.conftest import save_tiny_encoder
+from isoclr_hf.training import fine_tuning
+from isoclr_hf.training.fine_tuning import load_tokenizer, parse_fine_tuning_args, predict_records
+from tests.tiny_tasks import save_tiny_encoder
 
 SCRIPT = Path(__file__).resolve().parents[2] / "training" / "finetune.py"
 
@@ -43,14 +44,14 @@ def test_finetune_saves_a_head_and_metrics(finetune_module, tmp_path: Path) -> N
     assert np.all(np.abs(predictions - np.mean(task.labels)) < 4 * np.std(task.labels))
 
 
-def test_parse_args_defaults_follow_the_paper_recipe(finetune_module) -> None:  # type: ignore[no-untyped-def]
-    args = finetune_module.parse_args(["--model", "m", "--task", "t", "--output-dir", "o"])
+def test_parse_args_defaults_follow_the_paper_recipe() -> None:
+    args = parse_fine_tuning_args(["--model", "m", "--task", "t", "--output-dir", "o"])
     assert args.lr_decay == 0.95 and args.head_learning_rate == 0.01 and args.head_weight_decay == 0.0
 
 
 def test_trust_remote_code_is_off_unless_asked_and_passed_through(finetune_module, tmp_path: Path,  # type: ignore[no-untyped-def]
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    assert finetune_module.parse_args(["--model", "m", "--task", "t", "--output-dir", "o"]).trust_remote_code is False
+    assert parse_fine_tuning_args(["--model", "m", "--task", "t", "--output-dir", "o"]).trust_remote_code is False
     seen: dict[str, object] = {}
 
     class StopError(Exception):
@@ -64,8 +65,8 @@ def test_trust_remote_code_is_off_unless_asked_and_passed_through(finetune_modul
         seen["tokenizer"] = trust_remote_code
         raise StopError
 
-    monkeypatch.setattr(finetune_module, "build_regression_model", build_regression_model)
-    monkeypatch.setattr(finetune_module, "load_tokenizer", load_tokenizer)
+    monkeypatch.setattr(fine_tuning, "build_regression_model", build_regression_model)
+    monkeypatch.setattr(fine_tuning, "load_tokenizer", load_tokenizer)
     argv = ["--model", "m", "--task", "te_5utr_muscle", "--output-dir", str(tmp_path), "--max-examples", "60",
             "--cpu", "--quiet"]
     for extra, expected in (([], False), (["--trust-remote-code"], True)):

@@ -9,14 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pretrain
 import pytest
 import torch
 from accelerate.utils import set_seed
-from pretraining_data import PairCorpus, load_corpus_splits, plan_epoch, process_dataloader
 
 from isoclr_hf import IsoCLRTokenizer
-from isoclr_hf.corpus.batching import ContrastivePairCollator
+from isoclr_hf.training.batching import ContrastivePairCollator
+from isoclr_hf.training.config import parse_pretraining_config
+from isoclr_hf.training.data import PairCorpus, load_corpus_splits, plan_epoch, process_dataloader
+from isoclr_hf.training.pretraining import build_model
 from tests.training.tiny_corpus import tiny_run_arguments
 
 CHECK_SCRIPT = Path(__file__).with_name("distributed_check.py")
@@ -30,10 +31,10 @@ def free_port() -> int:
 
 def single_process_losses(corpus_path: Path, tmp_path: Path) -> tuple[float, float]:
     """Loss of the 8-pair global batch in one process, and the mean loss of its two halves alone."""
-    config = pretrain.parse_args(tiny_run_arguments(corpus_path, tmp_path))
+    config = parse_pretraining_config(tiny_run_arguments(corpus_path, tmp_path))
     set_seed(config.seed)
-    model = pretrain.build_model(config).eval()
-    corpus = PairCorpus.from_split(load_corpus_splits(str(corpus_path))["train"], 0.4)
+    model = build_model(config).eval()
+    corpus = PairCorpus.from_split(load_corpus_splits(str(corpus_path))["train"], model.config.gene_set_weight_constant)
     plan = plan_epoch(corpus, epoch=0, seed=config.seed, global_batch_size=8, max_length=config.max_length,
                       bucketing=True, mega_batch_batches=64, max_nucleotides=None, world_size=1)
     collator = ContrastivePairCollator(IsoCLRTokenizer(), max_length=config.max_length)

@@ -11,11 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-import pretrain
 import pytest
-from pretraining_process import OutputFolderLockedError, OutputLock
 
-from tests.training.tiny_corpus import TRAINING_DIR, tiny_run_arguments
+from isoclr_hf.training.process import OutputFolderLockedError, OutputLock
+from tests.training.tiny_corpus import TRAINING_DIR, pretrain, tiny_run_arguments
 
 REPOSITORY = TRAINING_DIR.parent
 
@@ -82,14 +81,14 @@ def test_killing_accelerate_launch_stops_the_trainer(tiny_corpus_path: Path, tmp
 
         # A second run on the same folder stops at once, naming the folder and the holder.
         with pytest.raises(OutputFolderLockedError, match=rf"{out}.*pid {trainer}"):
-            pretrain.main(tiny_run_arguments(tiny_corpus_path, out, max_steps=1))
+            pretrain(tiny_run_arguments(tiny_corpus_path, out, max_steps=1))
 
         launcher.kill()  # SIGKILL: the launcher cannot pass anything on
         launcher.wait(timeout=30)
         wait_for(lambda: process_gone(trainer), 30, "end of the trainer after its launcher was killed", launcher)
         # The lock went with the trainer.
         wait_for(lambda: lock_is_free(out), 10, "release of the lock by the dead trainer", launcher)
-        assert pretrain.main(tiny_run_arguments(tiny_corpus_path, out, max_steps=1))["steps"] == 1
+        assert pretrain(tiny_run_arguments(tiny_corpus_path, out, max_steps=1))["steps"] == 1
         assert json.loads((out / "summary.json").read_text())["steps"] == 1
     finally:
         if launcher.poll() is None:

@@ -9,13 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pretrain
 import pytest
 import torch
-from pretraining_checkpoints import restore_rng_states, rng_fingerprint
 from safetensors.torch import load_file
 
-from tests.training.tiny_corpus import tiny_run_arguments
+from isoclr_hf.training.checkpoints import restore_rng_states, rng_fingerprint
+from isoclr_hf.training.config import parse_pretraining_config
+from isoclr_hf.training.pretraining import build_model
+from tests.training.tiny_corpus import pretrain, tiny_run_arguments
 
 
 def metric_records(run: Path) -> list[dict[str, float]]:
@@ -37,8 +38,8 @@ def test_resumed_run_matches_an_uninterrupted_run(tiny_corpus_path: Path, tmp_pa
     # Masking and dropout are on, so the RNG states must be restored too.
     settings = {"max_steps": 5, "gradient_accumulation_steps": 2, "eval_every": 2, "checkpoint_every": 2}
     straight, interrupted = tmp_path / "straight", tmp_path / "interrupted"
-    expected_summary = pretrain.main(tiny_run_arguments(tiny_corpus_path, straight, **settings))
-    partial = pretrain.main(tiny_run_arguments(tiny_corpus_path, interrupted, stop_after_steps=4, **settings))
+    expected_summary = pretrain(tiny_run_arguments(tiny_corpus_path, straight, **settings))
+    partial = pretrain(tiny_run_arguments(tiny_corpus_path, interrupted, stop_after_steps=4, **settings))
     assert partial["steps"] == 4 and not (interrupted / "final").exists()
     shutil.rmtree(interrupted / "checkpoints" / "step_000004")
     checkpoint = interrupted / "checkpoints" / "step_000002"
@@ -48,7 +49,7 @@ def test_resumed_run_matches_an_uninterrupted_run(tiny_corpus_path: Path, tmp_pa
     segment_one = json.loads((checkpoint / "training_progress_0.json").read_text())["train_seconds"]
     assert [r["step"] for r in metric_records(interrupted) if "loss" in r] == [1, 2, 3, 4]  # 3-4 to be redone
 
-    resumed = pretrain.main(tiny_run_arguments(tiny_corpus_path, interrupted, resume_from_checkpoint="latest",
+    resumed = pretrain(tiny_run_arguments(tiny_corpus_path, interrupted, resume_from_checkpoint="latest",
                                                **settings))
     assert resumed["steps"] == 5
 
@@ -58,7 +59,7 @@ def test_resumed_run_matches_an_uninterrupted_run(tiny_corpus_path: Path, tmp_pa
     for name in expected:
         torch.testing.assert_close(actual[name], expected[name], atol=1e-6, rtol=1e-5, msg=name)
     # Not trivially equal: training moved the weights.
-    initial = pretrain.build_model(pretrain.parse_args(tiny_run_arguments(tiny_corpus_path, tmp_path)))
+    initial = build_model(parse_pretraining_config(tiny_run_arguments(tiny_corpus_path, tmp_path)))
     moved = initial.isoclr.state_dict()["encoder.stem_conv.weight"]
     assert not torch.allclose(moved, expected["encoder.stem_conv.weight"])
 
@@ -78,7 +79,7 @@ def test_resumed_run_matches_an_uninterrupted_run(tiny_corpus_path: Path, tmp_pa
 
 
 def small_checkpoint(corpus: Path, out: Path) -> Path:
-    pretrain.main(tiny_run_arguments(corpus, out, max_steps=2, stop_after_steps=1))
+    pretrain(tiny_run_arguments(corpus, out, max_steps=2, stop_after_steps=1))
     return out / "checkpoints" / "step_000001"
 
 
@@ -94,7 +95,7 @@ def test_unrestored_rng_states_are_an_error(tiny_corpus_path: Path, tmp_path: Pa
 
     (checkpoint / "random_states_0.pkl").write_bytes(b"not a checkpoint")
     with pytest.raises(RuntimeError, match="RNG states of process 0"):
-        pretrain.main(tiny_run_arguments(tiny_corpus_path, tmp_path / "run", max_steps=2,
+        pretrain(tiny_run_arguments(tiny_corpus_path, tmp_path / "run", max_steps=2,
                                          resume_from_checkpoint=str(checkpoint)))
 
 
@@ -105,7 +106,7 @@ def test_a_checkpoint_with_pickled_progress_is_migrated(tiny_corpus_path: Path, 
     legacy = {name: state[name] for name in ("step", "epoch", "batches_in_epoch", "epoch_loss_sum", "batches_total")}
     torch.save(legacy, checkpoint / "custom_checkpoint_0.pkl")
     (checkpoint / "training_progress_0.json").unlink()
-    summary = pretrain.main(tiny_run_arguments(tiny_corpus_path, tmp_path / "run", max_steps=2,
+    summary = pretrain(tiny_run_arguments(tiny_corpus_path, tmp_path / "run", max_steps=2,
                                                resume_from_checkpoint="latest"))
     assert summary["steps"] == 2 and summary["segments"] == 2
     assert (checkpoint / "training_progress_0.json").exists() and not (checkpoint / "custom_checkpoint_0.pkl").exists()
@@ -113,4 +114,4 @@ def test_a_checkpoint_with_pickled_progress_is_migrated(tiny_corpus_path: Path, 
 
 def test_resume_from_a_missing_folder_is_an_error(tiny_corpus_path: Path, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        pretrain.main(tiny_run_arguments(tiny_corpus_path, tmp_path, resume_from_checkpoint=str(tmp_path / "nope")))
+        pretrain(tiny_run_arguments(tiny_corpus_path, tmp_path, resume_from_checkpoint=str(tmp_path / "nope")))

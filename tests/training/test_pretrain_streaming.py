@@ -5,17 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pretrain
 import torch
-from pretraining_data import StreamingCorpus, streaming_micro_batches
 
-from isoclr_hf import IsoCLRTokenizer
-from isoclr_hf.corpus.batching import ContrastivePairCollator
-from tests.training.tiny_corpus import tiny_run_arguments
+from isoclr_hf import IsoCLRConfig, IsoCLRTokenizer
+from isoclr_hf.training.batching import ContrastivePairCollator
+from isoclr_hf.training.data import StreamingCorpus, streaming_micro_batches
+from tests.training.tiny_corpus import pretrain, tiny_run_arguments
 
 
 def test_streaming_run_trains_and_saves(tiny_corpus_path: Path, tmp_path: Path) -> None:
-    summary = pretrain.main(tiny_run_arguments(tiny_corpus_path, tmp_path, streaming="true", max_steps=3,
+    summary = pretrain(tiny_run_arguments(tiny_corpus_path, tmp_path, streaming="true", max_steps=3,
                                                shuffle_buffer=16, mega_batch_batches=2))
     assert summary["steps"] == 3 and "retrieval_end" in summary
     assert (tmp_path / "final" / "model.safetensors").exists()
@@ -26,7 +25,8 @@ def test_streaming_run_trains_and_saves(tiny_corpus_path: Path, tmp_path: Path) 
 
 def test_streamed_batches_resume_exactly_after_skipping(tiny_corpus_path: Path) -> None:
     # 48 gene sets in batches of 8: 6 a pass, so 8 batches cross into the second epoch.
-    corpus = StreamingCorpus.open(str(tiny_corpus_path), "train", rank=0, world_size=1, weight_constant=0.4)
+    constant = IsoCLRConfig().gene_set_weight_constant
+    corpus = StreamingCorpus.open(str(tiny_corpus_path), "train", rank=0, world_size=1, weight_constant=constant)
     collator = ContrastivePairCollator(IsoCLRTokenizer(), max_length=512)
 
     def batches(skip: int, count: int) -> list[dict]:

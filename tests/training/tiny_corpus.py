@@ -1,18 +1,17 @@
-"""Tiny corpora in the corpus contract's layout (DESIGN.md, contract 2) for the pretraining tests."""
+"""Tiny corpora in the layout `isoclr build-corpus` writes, and tiny runs, for the pretraining tests."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import datasets
 import numpy as np
 
+from isoclr_hf.training import parse_pretraining_config, run_pretraining
+
 TRAINING_DIR = Path(__file__).resolve().parents[2] / "training"
-if str(TRAINING_DIR) not in sys.path:
-    sys.path.insert(0, str(TRAINING_DIR))  # the training scripts import their sibling modules
 
 # A model small enough for a training step in milliseconds.
 TINY_MODEL = {
@@ -91,3 +90,8 @@ def tiny_run_arguments(corpus: Path, output_dir: Path, **settings: Any) -> list[
     for name, value in values.items():
         arguments += [f"--{name}", str(value)]
     return arguments
+
+
+def pretrain(arguments: list[str]) -> dict[str, Any]:
+    """A pretraining run from its command line, as ``training/pretrain.py`` runs it; returns the summary."""
+    return run_pretraining(parse_pretraining_config(arguments))

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from isoclr_hf.corpus.batching import ContrastivePairCollator
+from .batching import ContrastivePairCollator
 
 
 @torch.no_grad()

@@ -1,13 +1,15 @@
 """Positive pairs for contrastive pretraining: two views of each gene set, and their weights.
 
-Every epoch draws one pair per gene set (a row of the corpus, contract 2 of DESIGN.md): two
+Every epoch draws one pair per gene set (a row of the corpus): two
 different transcripts when the set has several, the same transcript twice when it has one (the
 model's 15% masking then makes the two views differ). The draw depends only on ``(seed, epoch)``,
 so a resumed run sees the same pairs in the same order as an uninterrupted one.
 
 Each pair's positive term is weighted by IsoCLR's Eq. 3 (Fradkin et al. 2023):
-``w_i = log(n_i + c) / Z`` with ``n_i`` the number of transcripts of the pair's gene set, ``c = 0.4``
-and ``Z = mean_i log(n_i + c)`` over the gene sets of the corpus, so the corpus mean weight is 1.
+``w_i = log(n_i + c) / Z`` with ``n_i`` the number of transcripts of the pair's gene set, ``c`` the
+model config's ``gene_set_weight_constant`` (paper: 0.4) and ``Z = mean_i log(n_i + c)`` over the gene
+sets of the corpus, so the corpus mean weight is 1. The formula is the model's
+(:func:`isoclr_hf.gene_set_weights`); this module only applies it to a corpus.
 """
 
 from __future__ import annotations
@@ -18,16 +20,18 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..models.isoclr import gene_set_weights
+
 # Columns of the array returned by :func:`sample_epoch_pairs`.
 SET_COLUMN, FIRST_COLUMN, SECOND_COLUMN = 0, 1, 2
 
 
-def gene_set_weight_normaliser(set_sizes: Sequence[int] | np.ndarray, constant: float = 0.4) -> float:
+def gene_set_weight_normaliser(set_sizes: Sequence[int] | np.ndarray, constant: float) -> float:
     """``Z`` of IsoCLR Eq. 3: the mean of ``log(n + c)`` over the corpus's gene sets.
 
     Args:
         set_sizes: Number of transcripts of every gene set of the corpus (one entry per set).
-        constant: ``c`` (paper: 0.4).
+        constant: ``c`` (the model config's ``gene_set_weight_constant``).
 
     Returns:
         ``Z``, so that ``log(n + c) / Z`` averages to 1 over the corpus.
@@ -37,7 +41,9 @@ def gene_set_weight_normaliser(set_sizes: Sequence[int] | np.ndarray, constant: 
         raise ValueError("The corpus has no gene sets; cannot normalise the pair weights.")
     if np.any(sizes < 1):
         raise ValueError(f"Gene set sizes must be >= 1, got a minimum of {sizes.min():g}.")
-    normaliser = float(np.log(sizes + constant).mean())
+    # With Z = 1 the model's weights are log(n + c); their mean is Z.
+    unnormalised = gene_set_weights(torch.from_numpy(sizes), constant, normaliser=1.0)
+    normaliser = float(unnormalised.double().mean())
     if normaliser <= 0:
         raise ValueError(
             f"mean log(n + c) is {normaliser:.3g} <= 0 with c={constant}: every gene set has one transcript "
@@ -47,19 +53,19 @@ def gene_set_weight_normaliser(set_sizes: Sequence[int] | np.ndarray, constant: 
 
 
 def gene_set_pair_weights(
-    set_sizes: Sequence[int] | np.ndarray, constant: float = 0.4, normaliser: float | None = None
+    set_sizes: Sequence[int] | np.ndarray, constant: float, normaliser: float | None = None
 ) -> np.ndarray:
     """Weight ``log(n_i + c) / Z`` of each gene set's pair (IsoCLR Eq. 3). Shape: (n_sets,).
 
     Args:
         set_sizes: Number of transcripts of each gene set.
-        constant: ``c`` (paper: 0.4).
+        constant: ``c`` (the model config's ``gene_set_weight_constant``).
         normaliser: ``Z``; by default computed from ``set_sizes`` (pass the training corpus's value
             when weighting a subset).
     """
     sizes = np.asarray(set_sizes, dtype=np.float64)
     z = gene_set_weight_normaliser(sizes, constant) if normaliser is None else normaliser
-    return (np.log(sizes + constant) / z).astype(np.float32)
+    return gene_set_weights(torch.from_numpy(sizes), constant, normaliser=z).numpy()  # float32
 
 
 def sample_epoch_pairs(set_sizes: Sequence[int] | np.ndarray, *, seed: int, epoch: int) -> np.ndarray:
@@ -92,14 +98,14 @@ def _draw_partners(sizes: np.ndarray, rng: np.random.Generator) -> tuple[np.ndar
 
 
 def stream_pairs(
-    gene_sets: Iterable[dict[str, Any]], *, seed: int, epoch: int, normaliser: float, constant: float = 0.4
+    gene_sets: Iterable[dict[str, Any]], *, seed: int, epoch: int, normaliser: float, constant: float
 ) -> Iterator[dict[str, Any]]:
     """One pair example per gene set of a streamed corpus (rows with a ``transcripts`` list).
 
     For corpora read as an iterable (``datasets`` streaming, larger than memory or disk): the
     partners of the ``k``-th row are drawn from ``(seed, epoch, k)``, so the same stream gives the
     same pairs. ``normaliser`` is ``Z`` of the whole corpus (:func:`gene_set_weight_normaliser` on
-    its ``set_size`` column).
+    its ``set_size`` column), ``constant`` the model config's ``gene_set_weight_constant``.
 
     Yields:
         ``{"first": transcript, "second": transcript, "weight": w}`` as :class:`GeneSetPairDataset` items.
@@ -113,7 +119,7 @@ def stream_pairs(
         yield {
             "first": transcripts[int(first[0])],
             "second": transcripts[int(second[0])],
-            "weight": float(np.log(len(transcripts) + constant) / normaliser),
+            "weight": float(gene_set_weights(torch.tensor([len(transcripts)]), constant, normaliser)[0]),
         }
 
 

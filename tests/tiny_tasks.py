@@ -1,4 +1,4 @@
-"""Fixtures of the evaluation tests: a tiny saved encoder and the bundled tasks, loaded once."""
+"""Test helpers for evaluation and fine-tuning: a tiny saved encoder and a synthetic mRNABench table."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 import torch
 
 from isoclr_hf import IsoCLRModel, IsoCLRTokenizer
-from isoclr_hf.evaluation.tasks import RegressionTask, load_task
 from tests.tiny_models import tiny_config
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
 def save_tiny_encoder(path: Path, seed: int = 1234) -> Path:
@@ -22,18 +20,6 @@ def save_tiny_encoder(path: Path, seed: int = 1234) -> Path:
     IsoCLRModel(tiny_config()).save_pretrained(path)
     IsoCLRTokenizer().save_pretrained(path)
     return path
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return save_tiny_encoder(tmp_path_factory.mktemp("tiny_encoder"))
-
-
-@pytest.fixture(scope="session")
-def bundled_tasks() -> dict[str, RegressionTask]:
-    """The bundled tasks used in the tests (the three TE cell lines share one file; one is enough)."""
-    return {name: load_task(name, data_dir=DATA_DIR)
-            for name in ("saluki_halflife_human", "siegel_3utr_jurkat", "te_5utr_hek293")}
 
 
 def write_mrnabench_parquet(path: Path, *, genes: int = 12, per_gene: int = 3, seed: int = 0) -> Path:

@@ -12,9 +12,9 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 from accelerate.utils import gather_object
-from contrastive_metrics import embed_transcripts, partner_retrieval, similarity_metrics
 
-from isoclr_hf.corpus.batching import ContrastivePairCollator
+from .batching import ContrastivePairCollator
+from .contrastive_metrics import embed_transcripts, partner_retrieval, similarity_metrics
 
 
 class MetricLogger:

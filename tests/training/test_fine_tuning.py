@@ -14,7 +14,11 @@ from transformers import AutoModelForSequenceClassification
 
 from isoclr_hf import IsoCLRForSequenceClassification
 from isoclr_hf.evaluation.features import sequence_features
-from isoclr_hf.evaluation.fine_tuning import (
+from isoclr_hf.evaluation.loading import ModelLoadingError
+from isoclr_hf.evaluation.probe import fit_ridge_probe
+from isoclr_hf.evaluation.splits import task_split
+from isoclr_hf.evaluation.tasks import RegressionTask, load_task
+from isoclr_hf.training.fine_tuning import (
     FineTuneSettings,
     _optimizer,
     build_regression_model,
@@ -22,11 +26,7 @@ from isoclr_hf.evaluation.fine_tuning import (
     load_tokenizer,
     predict_records,
 )
-from isoclr_hf.evaluation.loading import ModelLoadingError
-from isoclr_hf.evaluation.probe import fit_ridge_probe
-from isoclr_hf.evaluation.splits import task_split
-from isoclr_hf.evaluation.tasks import RegressionTask, load_task
-from tests.evaluation.conftest import write_mrnabench_parquet
+from tests.tiny_tasks import write_mrnabench_parquet
 
 
 def _slices(task: RegressionTask, n_train: int = 24, n_other: int = 8) -> tuple[RegressionTask, ...]:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from isoclr_hf import gene_set_weights
-from isoclr_hf.corpus.pairs import (
+from isoclr_hf import IsoCLRConfig, gene_set_weights
+from isoclr_hf.training.pairs import (
     GeneSetPairDataset,
     gene_set_pair_weights,
     gene_set_weight_normaliser,
@@ -18,11 +18,12 @@ from isoclr_hf.corpus.pairs import (
     stream_pairs,
 )
 
+C = IsoCLRConfig().gene_set_weight_constant  # Eq. 3's c, from the model config (paper: 0.4)
 SIZES = np.array([1, 2, 5, 1, 3, 12, 2, 1])
 
 
 def test_weights_follow_eq3_and_average_to_one_over_the_corpus() -> None:
-    weights = gene_set_pair_weights(SIZES, constant=0.4)
+    weights = gene_set_pair_weights(SIZES, constant=C)
     z = np.mean([math.log(n + 0.4) for n in SIZES])
     np.testing.assert_allclose(weights, [math.log(n + 0.4) / z for n in SIZES], rtol=1e-6)
     assert weights.mean() == pytest.approx(1.0, abs=1e-6)
@@ -32,9 +33,9 @@ def test_weights_follow_eq3_and_average_to_one_over_the_corpus() -> None:
 
 
 def test_a_subset_is_weighted_with_the_corpus_normaliser() -> None:
-    z = gene_set_weight_normaliser(SIZES)
-    subset = gene_set_pair_weights(SIZES[:3], normaliser=z)
-    np.testing.assert_allclose(subset, gene_set_pair_weights(SIZES)[:3])
+    z = gene_set_weight_normaliser(SIZES, C)
+    subset = gene_set_pair_weights(SIZES[:3], C, normaliser=z)
+    np.testing.assert_allclose(subset, gene_set_pair_weights(SIZES, C)[:3])
 
 
 def test_weights_reject_a_corpus_where_they_cannot_be_normalised() -> None:
@@ -42,7 +43,7 @@ def test_weights_reject_a_corpus_where_they_cannot_be_normalised() -> None:
     with pytest.raises(ValueError, match="gene_set_weight_constant"):
         gene_set_weight_normaliser([1, 1, 1], constant=0.0)
     with pytest.raises(ValueError, match="no gene sets"):
-        gene_set_weight_normaliser([])
+        gene_set_weight_normaliser([], C)
 
 
 def test_pairs_use_two_different_transcripts_when_a_set_has_several() -> None:
@@ -85,7 +86,7 @@ def test_pair_dataset_returns_both_transcripts_and_the_weight() -> None:
         {"transcripts": [{"transcript_id": "b1"}]},
     ]
     pairs = sample_epoch_pairs([2, 1], seed=0, epoch=0)
-    weights = gene_set_pair_weights([2, 1])
+    weights = gene_set_pair_weights([2, 1], C)
     dataset = GeneSetPairDataset(gene_sets, pairs, weights)
     assert len(dataset) == 2
     first = dataset[0]
@@ -97,12 +98,13 @@ def test_pair_dataset_returns_both_transcripts_and_the_weight() -> None:
 def test_streamed_pairs_are_reproducible_and_weighted_with_the_corpus_normaliser() -> None:
     rows = [{"set_id": f"g{i}", "transcripts": [{"transcript_id": f"g{i}.{j}"} for j in range(n)]}
             for i, n in enumerate(SIZES)]
-    z = gene_set_weight_normaliser(SIZES)
-    first = list(stream_pairs(rows, seed=0, epoch=0, normaliser=z))
-    assert first == list(stream_pairs(rows, seed=0, epoch=0, normaliser=z))
-    assert [p["first"] for p in first] != [p["first"] for p in stream_pairs(rows, seed=0, epoch=1, normaliser=z)]
-    np.testing.assert_allclose([p["weight"] for p in first], gene_set_pair_weights(SIZES), rtol=1e-6)
+    z = gene_set_weight_normaliser(SIZES, C)
+    first = list(stream_pairs(rows, seed=0, epoch=0, normaliser=z, constant=C))
+    assert first == list(stream_pairs(rows, seed=0, epoch=0, normaliser=z, constant=C))
+    second_epoch = stream_pairs(rows, seed=0, epoch=1, normaliser=z, constant=C)
+    assert [p["first"] for p in first] != [p["first"] for p in second_epoch]
+    np.testing.assert_allclose([p["weight"] for p in first], gene_set_pair_weights(SIZES, C), rtol=1e-6)
     for pair, size in zip(first, SIZES):
         assert (pair["first"] != pair["second"]) == (size > 1)
     with pytest.raises(ValueError, match="'empty'"):
-        list(stream_pairs([{"set_id": "empty", "transcripts": []}], seed=0, epoch=0, normaliser=1.0))
+        list(stream_pairs([{"set_id": "empty", "transcripts": []}], seed=0, epoch=0, normaliser=1.0, constant=C))

@@ -1,25 +1,26 @@
 """Settings of a pretraining run: a YAML preset (``training/configs/``) plus command-line overrides.
 
-Every field of :class:`PretrainingConfig` is a command-line option of the same name
-(``--learning_rate 0.001``); values are read as YAML, so ``--max_steps null``, ``--bucketing false``
-and ``--model_overrides '{stem_filters: 8}'`` work. Text settings (paths, ``mixed_precision``,
-``log_with``) are taken as written on the command line (only ``null``/``~`` mean None), and YAML 1.1's
-``mixed_precision: no`` (read as false) means ``"no"``. Precedence: command line > ``--config`` file >
-the defaults below (the paper's recipe, IsoCLR-S).
+:class:`PretrainingConfig` is the single source of the options: ``transformers.HfArgumentParser``
+makes every field a command-line option of the same name (``--learning_rate 0.001``, booleans as
+``--streaming true``), and ``--config FILE`` supplies a YAML preset whose values replace the
+defaults below. Precedence: command line > ``--config`` file > the defaults below (the paper's
+recipe, IsoCLR-S). ``null`` (or ``~``) on the command line sets an optional field to None;
+``model_overrides`` takes a YAML/JSON mapping; YAML 1.1's ``mixed_precision: no`` (read as false)
+means ``"no"``.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from transformers import HfArgumentParser
 
 
 @dataclass
@@ -31,8 +32,10 @@ class PretrainingConfig:
     train_split: str = "train"
     eval_split: str = "validation"  # held-out gene sets for the retrieval evaluation
     model: str = "isoclr-s"  # IsoCLRConfig preset: isoclr-s, isoclr-m or isoclr-l
-    model_overrides: dict[str, Any] = field(default_factory=dict)  # IsoCLRConfig fields, e.g. dropout
-    max_length: int = 12288  # training crop of each view (paper: 12,288 nt, 5' end kept)
+    # IsoCLRConfig fields, e.g. dropout; on the command line as YAML/JSON: '{stem_filters: 8}'
+    model_overrides: dict[str, Any] | str | None = field(default_factory=dict)
+    # training crop of each view (5' end kept); null: the model's max_sequence_length (paper: 12,288 nt)
+    max_length: int | None = None
     seed: int = 0  # model init, masking, pair draws and batch order all follow from it
     per_device_batch_size: int = 256  # paper: 1024 pairs per step = 256 on each of 4 GPUs
     gradient_accumulation_steps: int = 1  # negatives come from one micro-batch (all processes)
@@ -62,57 +65,44 @@ class PretrainingConfig:
     resume_from_checkpoint: str | None = None  # "latest" or a checkpoint folder
     progress_bar: bool = True
 
+    def __post_init__(self) -> None:
+        if self.mixed_precision is False:
+            self.mixed_precision = "no"  # YAML 1.1 reads an unquoted `no` as false
+        if isinstance(self.model_overrides, str):
+            self.model_overrides = yaml.safe_load(self.model_overrides)
+        if self.model_overrides is None:
+            self.model_overrides = {}
+        if not isinstance(self.model_overrides, dict):
+            raise ValueError(
+                f"model_overrides must be a mapping, e.g. '{{stem_filters: 8}}', got {self.model_overrides!r}."
+            )
+
     def validate(self) -> None:
         """Raise ``ValueError`` naming the bad setting."""
         if not self.corpus:
             raise ValueError("No corpus given: pass --corpus PATH (a folder written by `isoclr build-corpus`).")
         if self.mixed_precision not in (None, "no", "bf16", "fp16"):
             raise ValueError(f"mixed_precision={self.mixed_precision!r}; choose no, bf16 or fp16.")
-        for name in ("per_device_batch_size", "gradient_accumulation_steps", "epochs", "log_every", "max_length"):
+        for name in ("per_device_batch_size", "gradient_accumulation_steps", "epochs", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}.")
+        if self.max_length is not None and self.max_length < 1:
+            raise ValueError(f"max_length must be >= 1 (or null: the model's maximum), got {self.max_length}.")
         if not 0.0 <= self.warmup_fraction < 1.0:
             raise ValueError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}.")
 
 
-def _field_types() -> dict[str, Any]:
-    return typing.get_type_hints(PretrainingConfig)
+NULL = ("null", "Null", "NULL", "~")
 
 
-def _base_type(name: str) -> Any:
-    """The field's type without ``None`` (``str | None`` -> ``str``)."""
-    kind = _field_types()[name]
-    allowed = typing.get_args(kind) if isinstance(kind, types.UnionType) else (kind,)
-    base = next(t for t in allowed if t is not type(None))
-    return typing.get_origin(base) or base
+def _or_null(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """``parse`` for an optional field: ``null``/``~`` -> None, anything else as ``parse`` reads it."""
 
+    def parse_or_null(text: str) -> Any:
+        return None if text in NULL else parse(text)
 
-def _coerce(name: str, value: Any) -> Any:
-    """Convert a YAML value to the field's type (YAML reads ``1e-6`` as a string, for instance)."""
-    if name == "mixed_precision" and value is False:
-        value = "no"  # YAML 1.1 reads an unquoted `no` as false
-    kind = _field_types()[name]
-    allowed = typing.get_args(kind) if isinstance(kind, types.UnionType) else (kind,)
-    if value is None:
-        if type(None) in allowed:
-            return None
-        raise ValueError(f"{name} cannot be null.")
-    base = next(t for t in allowed if t is not type(None))
-    origin = typing.get_origin(base) or base
-    if origin is bool:
-        if isinstance(value, str):
-            value = yaml.safe_load(value)
-        if not isinstance(value, bool):
-            raise ValueError(f"{name} must be true or false, got {value!r}.")
-        return value
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ValueError(f"{name} must be a mapping, e.g. '{{stem_filters: 8}}', got {value!r}.")
-        return value
-    try:
-        return origin(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be of type {origin.__name__}, got {value!r}.") from None
+    parse_or_null.__name__ = getattr(parse, "__name__", "value")  # argparse names it in errors
+    return parse_or_null
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
@@ -128,35 +118,32 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     return values
 
 
-def _command_line_text(value: str) -> str | None:
-    """A text setting from the command line: as written, except ``null``/``~`` (None)."""
-    return None if value in ("null", "Null", "NULL", "~") else value
-
-
-def build_argument_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description="IsoCLR contrastive pretraining (launch with `accelerate launch`).",
-        argument_default=argparse.SUPPRESS,
+def build_argument_parser() -> HfArgumentParser:
+    """``HfArgumentParser`` over :class:`PretrainingConfig`, plus ``--config FILE``."""
+    parser = HfArgumentParser(
+        PretrainingConfig, description="IsoCLR contrastive pretraining (launch with `accelerate launch`)."
     )
     parser.add_argument("--config", help="YAML preset, e.g. training/configs/demo_cpu.yaml")
-    for item in dataclasses.fields(PretrainingConfig):
-        default = getattr(PretrainingConfig(), item.name)
-        parse = _command_line_text if _base_type(item.name) is str else yaml.safe_load
-        parser.add_argument(f"--{item.name}", type=parse, metavar="VALUE", help=f"(default: {default!r})")
+    optional = {
+        name for name, kind in typing.get_type_hints(PretrainingConfig).items() if type(None) in typing.get_args(kind)
+    }
+    for action in parser._actions:  # let `--max_steps null` reset an optional field
+        if action.dest in optional and action.type is not None:
+            action.type = _or_null(action.type)
     return parser
 
 
-def parse_config(argv: Sequence[str] | None) -> PretrainingConfig:
-    """Command line -> validated :class:`PretrainingConfig` (file values overridden by options)."""
-    options = vars(build_argument_parser().parse_args(argv))
-    values: dict[str, Any] = {}
-    config_file = options.pop("config", None)
+def parse_pretraining_config(argv: Sequence[str] | None = None) -> PretrainingConfig:
+    """Command line -> validated :class:`PretrainingConfig` (``--config`` file values overridden by options)."""
+    config_option = argparse.ArgumentParser(add_help=False)
+    config_option.add_argument("--config")
+    config_file = config_option.parse_known_args(argv)[0].config
+    parser = build_argument_parser()
     if config_file is not None:
-        values.update(load_config_file(config_file))
-    values.update(options)
-    config = PretrainingConfig(**{name: _coerce(name, value) for name, value in values.items()})
+        parser.set_defaults(**load_config_file(config_file))  # string values are parsed like options
+    config, _ = parser.parse_args_into_dataclasses(args=argv, look_for_args_file=False)
     config.validate()
     return config
 
 
-__all__ = ["PretrainingConfig", "build_argument_parser", "load_config_file", "parse_config"]
+__all__ = ["PretrainingConfig", "build_argument_parser", "load_config_file", "parse_pretraining_config"]

@@ -1,8 +1,8 @@
 """The data side of pretraining: corpus split -> per-epoch pairs -> this process's batches.
 
 Each epoch is planned identically on every process from ``(seed, epoch)``: one positive pair per
-gene set (``isoclr_hf.corpus.pairs``), cut into *global* length-bucketed batches
-(``isoclr_hf.corpus.batching``), of which each process takes its contiguous equal slice. The
+gene set (:mod:`.pairs`), cut into *global* length-bucketed batches
+(:mod:`.batching`), of which each process takes its contiguous equal slice. The
 DataLoader therefore is not passed through ``accelerator.prepare`` (which would shard it a second
 time), and resuming at batch ``k`` of an epoch is exact: the plan is rebuilt and its first ``k``
 batches are skipped, which is what ``skip_first_batches`` does for prepared loaders.
@@ -26,14 +26,15 @@ import torch
 from datasets.distributed import split_dataset_by_node
 from tqdm.auto import tqdm
 
-from isoclr_hf.corpus.batching import (
+from ..corpus.storage import load_corpus
+from .batching import (
     ContrastivePairCollator,
     bucketed_batches,
     random_batches,
     shard_batch,
     stream_bucketed_batches,
 )
-from isoclr_hf.corpus.pairs import (
+from .pairs import (
     GeneSetPairDataset,
     gene_set_pair_weights,
     gene_set_weight_normaliser,
@@ -44,11 +45,7 @@ from isoclr_hf.corpus.pairs import (
 
 
 def load_corpus_splits(path: str) -> datasets.DatasetDict:
-    """Open a corpus folder (contract 2: DatasetDict of gene sets saved with ``save_to_disk``)."""
-    try:
-        from isoclr_hf.corpus import load_corpus  # the corpus builder's reader, when installed
-    except ImportError:
-        load_corpus = datasets.load_from_disk
+    """Open a corpus folder written by ``isoclr build-corpus`` (a DatasetDict of gene sets)."""
     try:
         corpus = load_corpus(path)
     except FileNotFoundError as error:

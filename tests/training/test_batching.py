@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from isoclr_hf import IsoCLRTokenizer
-from isoclr_hf.corpus.batching import (
+from isoclr_hf.training.batching import (
     ContrastivePairCollator,
     bucketed_batches,
     padded_fraction,

@@ -23,8 +23,7 @@ import numpy as np
 import torch
 
 from ..annotations.records import tokenize_records
-from ..models.isoclr.encoder_isoclr import plan_length_groups
-from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
+from ..models.isoclr import IsoCLRTokenizer
 
 ENCODER_MULTIPLE = 32  # the encoder downsamples 32x; inputs are padded to a multiple of 32
 
@@ -132,7 +131,7 @@ def stream_bucketed_batches(
     batches are yielded in shuffled order. A last partial batch is dropped.
 
     Args:
-        examples: Pair examples, e.g. from ``isoclr_hf.corpus.pairs.stream_pairs``.
+        examples: Pair examples, e.g. from ``isoclr_hf.training.pairs.stream_pairs``.
         batch_size: Examples per batch.
         length_of: The bucketing key of an example (its longer view's length).
         seed: Seed of the batch-order shuffle (the ``k``-th buffer uses ``(seed, k)``).
@@ -199,6 +198,8 @@ def padded_fraction(
         if max_length_groups is None:
             total += 2 * len(batch) * padded_length(rows.max(), multiple)
         else:
+            from ..models.isoclr.encoder_isoclr import plan_length_groups  # what the encoder does
+
             lengths = [int(n) for n in rows.reshape(-1)]  # (2B,)
             groups = plan_length_groups(lengths, max_length_groups)
             total += sum(len(group) * lengths[group[0]] for group in groups)
