@@ -59,13 +59,24 @@ def tokenize_records(
     *,
     truncation: bool = False,
     max_length: int | None = None,
-    pad_to_multiple_of: int | None = 32,
+    pad_to_multiple_of: int | None = None,
     return_tensors: str = "pt",
 ) -> Any:
     """Tokenizer inputs for a batch of records (or corpus rows holding the record fields).
 
     Incomplete CDS are accepted: the readers only let a CDS that is not a multiple of 3 through
     when the annotation flags it (``cds_start_NF``/``cds_end_NF``).
+
+    Args:
+        tokenizer: An ``IsoCLRTokenizer``.
+        records: Transcript records, or dicts with their ``sequence``, ``exon_ends``,
+            ``cds_start``, ``cds_end`` and ``transcript_id``.
+        truncation: Keep the 5' end of sequences longer than ``max_length`` instead of raising.
+        max_length: Longest sequence (default: the tokenizer's ``model_max_length``).
+        pad_to_multiple_of: Round the padded length up to a multiple of this (the model's
+            ``config.downsampling`` matches the encoder's pooling); ``None`` pads to the longest
+            sequence.
+        return_tensors: ``"pt"`` for torch tensors.
 
     Returns:
         The tokenizer's ``BatchEncoding``, shape ``(len(records), padded length)`` per key.

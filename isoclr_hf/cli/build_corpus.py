@@ -44,6 +44,7 @@ from ..annotations import (
 from ..corpus import OrthologyTable, build_corpus, save_corpus, summarize_corpus
 from ..corpus.card import CorpusSource, render_corpus_card
 from ..corpus.splits import check_fractions
+from ..models.isoclr.configuration_isoclr import IsoCLRConfig
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SOURCE_KINDS = {"--gtf": "gtf", "--transcripts": "transcripts", "--mrnabench": "mrnabench"}
@@ -166,11 +167,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", required=True, type=Path, help="corpus folder to create")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    parser.add_argument("--max-length", type=int, default=12288, help="leave out longer transcripts (default 12288)")
+    parser.add_argument("--max-length", type=int, default=IsoCLRConfig().max_sequence_length,
+                        help="leave out longer transcripts; the default is the model's max_sequence_length")
     parser.add_argument(
         "--biotype", action="append", default=None, help="keep only this transcript biotype; repeatable"
     )
-    parser.add_argument("--min-isoforms", type=int, default=1, help="leave out sets with fewer transcripts (default 1)")
+    parser.add_argument("--min-isoforms", type=int, default=1, help="leave out sets with fewer transcripts")
     parser.add_argument("--validation-fraction", type=float, default=0.1)
     parser.add_argument("--test-fraction", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0, help="changes which sets go to which split")

@@ -23,6 +23,7 @@ import pyarrow as pa
 
 from ..annotations.errors import count_skip
 from ..annotations.records import TranscriptRecord
+from ..models.isoclr.configuration_isoclr import IsoCLRConfig
 from .orthology import OrthologyTable
 from .splits import SPLIT_NAMES, check_fractions, split_of
 
@@ -157,7 +158,7 @@ def build_corpus(
     records: Iterable[TranscriptRecord],
     *,
     orthology: OrthologyTable | Sequence[OrthologyTable] | None = None,
-    max_length: int = 12288,
+    max_length: int | None = None,
     biotypes: Iterable[str] | None = None,
     min_isoforms: int = 1,
     validation_fraction: float = 0.1,
@@ -171,7 +172,8 @@ def build_corpus(
         records: Transcript records from any reader(s), any species, any order.
         orthology: Table(s) merging homologous genes into one set (see
             :mod:`isoclr_hf.corpus.orthology`); ``None`` makes one set per gene.
-        max_length: Transcripts longer than this are left out (the model's maximum, 12,288).
+        max_length: Transcripts longer than this are left out; ``None`` for the model's maximum
+            (``IsoCLRConfig().max_sequence_length``).
         biotypes: Keep only transcripts with these biotypes (``None``: all).
         min_isoforms: Leave out sets with fewer transcripts than this (after the other filters).
         validation_fraction: Expected fraction of sets in the validation split.
@@ -192,6 +194,7 @@ def build_corpus(
         ValueError: Bad fractions or limits, or no transcript (or no set) left to build from.
     """
     check_fractions(validation_fraction, test_fraction)
+    max_length = IsoCLRConfig().max_sequence_length if max_length is None else max_length
     if min_isoforms < 1 or max_length < 1:
         raise ValueError(f"min_isoforms ({min_isoforms}) and max_length ({max_length}) must be >= 1")
     tables = [] if orthology is None else [orthology] if isinstance(orthology, OrthologyTable) else list(orthology)

@@ -107,7 +107,8 @@ def embed_records(
                                    disable=not progress) as bar:
             for indices in batches:
                 chosen = [records[i] for i in indices]
-                batch = tokenize_records(tokenizer, chosen, truncation=truncation)
+                batch = tokenize_records(tokenizer, chosen, truncation=truncation,
+                                         pad_to_multiple_of=model.config.downsampling)
                 batch = {name: tensor.to(device) for name, tensor in batch.items()}
                 with autocast:
                     pooled = encoder(**batch).pooler_output  # (B, hidden_size)

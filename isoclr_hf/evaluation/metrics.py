@@ -1,31 +1,12 @@
-"""Regression metrics (Pearson r, Spearman rho, MSE) computed with Hugging Face ``evaluate``.
-
-``evaluate.load("pearsonr")`` downloads the metric script from the Hub and fails offline; evaluate
-0.4 ships no metric scripts. The package therefore carries the three metrics as local ``evaluate``
-modules (``metric_modules/*.py``, backed by scipy and sklearn) and loads them by path, which works
-with no network.
-"""
+"""Regression metrics of one target: Pearson r, Spearman rho (scipy.stats) and MSE (sklearn)."""
 
 from __future__ import annotations
 
-import functools
 import math
-from pathlib import Path
-from typing import Any
 
-import evaluate
 import numpy as np
-
-METRIC_MODULES = Path(__file__).resolve().parent / "metric_modules"
-METRIC_NAMES = {"pearson": "pearsonr", "spearman": "spearmanr", "mse": "mse"}
-
-
-@functools.cache
-def load_metric(name: str) -> Any:
-    """Load one of the local metric modules (``pearsonr``, ``spearmanr``, ``mse``) with ``evaluate``."""
-    if name not in METRIC_NAMES.values():
-        raise ValueError(f"Unknown metric {name!r}; choose one of {', '.join(METRIC_NAMES.values())}.")
-    return evaluate.load(str(METRIC_MODULES / f"{name}.py"))
+from scipy.stats import pearsonr, spearmanr
+from sklearn.metrics import mean_squared_error
 
 
 def regression_metrics(predictions: np.ndarray, references: np.ndarray) -> dict[str, float]:
@@ -37,7 +18,7 @@ def regression_metrics(predictions: np.ndarray, references: np.ndarray) -> dict[
 
     Returns:
         ``{"pearson": r, "spearman": rho, "mse": mse}``; the correlations are NaN when either input
-        is constant.
+        is constant (a correlation is undefined there; scipy would warn and return NaN).
     """
     predictions = np.asarray(predictions, dtype=np.float64).reshape(-1)
     references = np.asarray(references, dtype=np.float64).reshape(-1)
@@ -47,11 +28,12 @@ def regression_metrics(predictions: np.ndarray, references: np.ndarray) -> dict[
         raise ValueError(f"Need at least 2 examples to compute correlations, got {predictions.size}.")
     if not np.all(np.isfinite(predictions)):
         raise ValueError("Predictions contain NaN or infinite values (did training diverge?).")
-    result = {}
-    for key, module in METRIC_NAMES.items():
-        value = load_metric(module).compute(predictions=predictions.tolist(), references=references.tolist())[module]
-        result[key] = float(value) if value is not None else math.nan
-    return result
+    constant = np.ptp(predictions) == 0 or np.ptp(references) == 0
+    return {
+        "pearson": math.nan if constant else float(pearsonr(references, predictions)[0]),
+        "spearman": math.nan if constant else float(spearmanr(references, predictions)[0]),
+        "mse": float(mean_squared_error(references, predictions)),
+    }
 
 
-__all__ = ["METRIC_NAMES", "load_metric", "regression_metrics"]
+__all__ = ["regression_metrics"]

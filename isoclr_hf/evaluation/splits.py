@@ -11,7 +11,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from .tasks import SPLIT_NAMES, RegressionTask
+from .regression_task import SPLIT_NAMES, RegressionTask
 
 
 def _packed_kmers(codes: np.ndarray, starts: int, first: int, length: int) -> np.ndarray:

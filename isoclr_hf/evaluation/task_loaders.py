@@ -1,5 +1,7 @@
 """Loaders of the bundled benchmarks (``data/benchmarks``) and of mRNABench-layout parquet files.
 
+The registry that names them is :data:`isoclr_hf.evaluation.tasks.TASKS`.
+
 Each loader documents the choices that turn a published table into a task (which rows, which
 label, what groups a split keeps together); the choices also go into ``task.notes`` and from there
 into the report.
@@ -14,9 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..annotations.mrnabench import tracks_to_annotation
 from ..annotations.records import TranscriptRecord
+from ..annotations.sqanti import read_sqanti
+from .regression_task import RegressionTask, check_columns, check_labels, check_sequences
 from .splits import shared_kmer_groups
-from .tasks import RegressionTask, check_columns, check_labels, check_sequences, register_task
 
 SALUKI_SOURCE = "Agarwal & Kelley 2022 (Saluki), vagarwal87/saluki_paper @ 3aa4e56a; isoforms: SQANTI3 UHR chr22"
 SIEGEL_SOURCE = "Siegel et al. 2022 3'UTR MPRA, Jurkat; vagarwal87/saluki_paper @ 3aa4e56a (Fig6_S7)"
@@ -26,7 +30,6 @@ SALUKI_TEST_BINS = (1, 2)
 SALUKI_VALIDATION_BINS = (3,)
 # The reporter CDS start at the 3' end of every construct of the 5'UTR library (EGFP: ATG GTG AGC AAG GG).
 REPORTER_CDS_START = "ATGGTGAGCAAGGG"
-TE_CELL_LINES = {"hek293": "HEK293", "muscle": "MUSCLE", "pc3": "PC3"}
 
 
 def representative_isoform(records: Iterable[TranscriptRecord]) -> TranscriptRecord:
@@ -38,15 +41,12 @@ def representative_isoform(records: Iterable[TranscriptRecord]) -> TranscriptRec
     return min(records, key=lambda r: (-(r.cds_end - r.cds_start), -len(r.sequence), r.transcript_id))
 
 
-@register_task("saluki_halflife_human")
 def load_saluki_halflife(data_dir: Path) -> RegressionTask:
     """mRNA half-life (Saluki PC1, z-scored) of the chr22 genes of the SQANTI3 UHR isoforms.
 
     One representative coding isoform per gene (:func:`representative_isoform`), joined on the gene
     id (version stripped) to ``human_folds.tsv``; Saluki's own ten gene folds make the split.
     """
-    from ..annotations.sqanti import read_sqanti  # written by the corpus work; imported when needed
-
     folds_path = data_dir / "benchmarks" / "saluki_halflife" / "human_folds.tsv"
     names_path = data_dir / "benchmarks" / "saluki_halflife" / "human_PC1.tsv"
     sqanti = data_dir / "pretraining" / "sqanti3_uhr_chr22"
@@ -95,7 +95,6 @@ def load_saluki_halflife(data_dir: Path) -> RegressionTask:
     )
 
 
-@register_task("siegel_3utr_jurkat")
 def load_siegel_3utr(data_dir: Path) -> RegressionTask:
     """3'UTR stability MPRA (Siegel et al. 2022, Jurkat): ~160-nt 3'UTR fragments and their variants.
 
@@ -133,19 +132,6 @@ def load_siegel_3utr(data_dir: Path) -> RegressionTask:
         ],
     )
 
-
-def _te_loader(cell_key: str):  # type: ignore[no-untyped-def]
-    cell_line = TE_CELL_LINES[cell_key]
-
-    def load(data_dir: Path) -> RegressionTask:
-        return load_te_5utr(data_dir, cell_line)
-
-    load.__doc__ = f"Translation efficiency of endogenous 5'UTR reporters in {cell_line} (log2 TE)."
-    return load
-
-
-for _key in TE_CELL_LINES:
-    register_task(f"te_5utr_{_key}")(_te_loader(_key))
 
 _TE_FIELD = re.compile(r"^(?P<key>[A-Za-z_]+)=(?P<value>.*)$")
 
@@ -220,8 +206,6 @@ def load_mrnabench_task(path: Path) -> RegressionTask:
     ``train``/``validation``/``test`` (``val`` is read as validation) is used as given; otherwise a
     grouped split is drawn.
     """
-    from ..annotations.mrnabench import tracks_to_annotation  # the corpus work's converter
-
     table = pd.read_parquet(path)
     check_columns(list(table.columns), MRNABENCH_COLUMNS, path)
     sequences = table["sequence"].tolist()

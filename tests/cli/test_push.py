@@ -80,3 +80,57 @@ def test_cli_push_of_a_run_folder_pushes_its_final_model(tmp_path: Path, monkeyp
         assert run_push(["--model", str(run), "--repo-id", "lab/tiny-run", "--token", "hf_test"]) == 0
     assert "config.json" in hub.commits[0].files
     assert f"using its final model {run / 'final'}" in capsys.readouterr().out
+
+
+@pytest.fixture(scope="module")
+def corpus_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder written as `isoclr build-corpus` writes one: Parquet splits, card, save_to_disk files."""
+    from isoclr_hf.annotations import read_annotation
+    from isoclr_hf.corpus import build_corpus, save_corpus, summarize_corpus
+    from isoclr_hf.corpus.card import CorpusSource, render_corpus_card
+
+    mapt = Path(__file__).resolve().parents[2] / "data" / "pretraining" / "gencode_mouse_mapt"
+    records = list(read_annotation(mapt / "MAPT.Mouse.genedb.gtf", mapt / "MAPT.Mouse.reference.fasta",
+                                   species="mus_musculus"))
+    singles = [type(r)(**{**r.to_dict(), "transcript_id": f"T{i}", "gene_id": f"G{i}"}) for i, r in enumerate(records)]
+    corpus = build_corpus(records + singles, validation_fraction=0.2, test_fraction=0.2)
+    source = CorpusSource(name="mapt", kind="gtf", files=["MAPT.Mouse.genedb.gtf"], species="mus_musculus")
+    card = render_corpus_card(summarize_corpus(corpus), [source])
+    return save_corpus(corpus, tmp_path_factory.mktemp("corpus") / "mapt", card=card)
+
+
+def test_cli_push_of_a_corpus_makes_one_dataset_commit_of_its_parquet_and_card(
+    corpus_folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HF_ENDPOINT", ENDPOINT)
+    monkeypatch.setattr("huggingface_hub.constants.ENDPOINT", ENDPOINT)
+    with fake_hub_http() as hub:
+        code = run_push(["--corpus", str(corpus_folder), "--repo-id", "lab/mapt-gene-sets", "--token", "hf_test",
+                         "--revision", "v1"])
+    assert code == 0 and not hub.unhandled
+    [commit] = hub.commits
+    assert (commit.repo_id, commit.repo_type, commit.revision) == ("lab/mapt-gene-sets", "dataset", "v1")
+    local = {"README.md", *(p.relative_to(corpus_folder).as_posix() for p in corpus_folder.glob("data/*.parquet"))}
+    assert set(commit.files) - {".gitattributes"} == local  # not the save_to_disk copy nor the summary
+    for name in local:
+        assert commit.files[name] == (corpus_folder / name).read_bytes()
+    assert "dataset lab/mapt-gene-sets (v1)" in capsys.readouterr().out
+
+
+def test_cli_push_of_a_corpus_refuses_model_card_options(corpus_folder: Path, tmp_path: Path) -> None:
+    (tmp_path / "report.json").write_text("{}")
+    with pytest.raises(ValueError, match="--evaluation-report, --base-model describe a model card"):
+        run_push(["--corpus", str(corpus_folder), "--repo-id", "lab/x", "--token", "hf_test",
+                  "--evaluation-report", str(tmp_path / "report.json"), "--base-model", "lab/isoclr-s"])
+
+
+def test_cli_push_of_a_corpus_given_as_model_names_the_corpus_option(corpus_folder: Path) -> None:
+    with pytest.raises(ValueError, match=r"is a corpus folder .* push it with --corpus"):
+        run_push(["--model", str(corpus_folder), "--repo-id", "lab/x", "--token", "hf_test"])
+
+
+def test_cli_push_needs_exactly_one_of_model_and_corpus(corpus_folder: Path, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        run_push(["--repo-id", "lab/x"])
+    with pytest.raises(SystemExit):
+        run_push(["--model", str(tmp_path), "--corpus", str(corpus_folder), "--repo-id", "lab/x"])

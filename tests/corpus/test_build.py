@@ -55,6 +55,19 @@ def test_the_same_records_in_any_order_give_the_same_corpus(chr9_records):
     assert _rows(build_corpus(shuffled)) == _rows(build_corpus(chr9_records))
 
 
+def test_default_max_length_is_the_models_maximum(chr9_records):
+    from isoclr_hf.models.isoclr.configuration_isoclr import IsoCLRConfig
+
+    limit = IsoCLRConfig().max_sequence_length
+    record = chr9_records[0]
+    at_limit = TranscriptRecord("AT_LIMIT", "G_AT", "", "homo_sapiens", "A" * limit, [limit])
+    over = TranscriptRecord("OVER", "G_OVER", "", "homo_sapiens", "A" * (limit + 1), [limit + 1])
+    skipped = Counter()
+    corpus = build_corpus([record, at_limit, over], skipped=skipped)
+    kept = {t["transcript_id"] for split in corpus.values() for row in split for t in row["transcripts"]}
+    assert kept == {record.transcript_id, "AT_LIMIT"} and skipped == Counter({"longer_than_max_length": 1})
+
+
 def test_filters_leave_out_transcripts_and_count_them(chr9_records):
     skipped = Counter()
     longest = max(len(r.sequence) for r in chr9_records)

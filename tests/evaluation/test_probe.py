@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from isoclr_hf.evaluation.probe import fit_ridge_probe
 
@@ -34,13 +35,50 @@ def test_pure_noise_gets_a_stronger_penalty_than_signal() -> None:
     assert noise.alpha > signal.alpha
 
 
-def test_probe_equals_sklearn_ridge_at_the_chosen_penalty() -> None:
-    from sklearn.linear_model import Ridge
-    from sklearn.preprocessing import StandardScaler
+def _closed_form_ridge(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, float]:
+    """Ridge with an intercept, from its normal equations: (X^T X + alpha I) b = X^T (y - mean(y))."""
+    centred = x - x.mean(axis=0)
+    coefficients = np.linalg.solve(centred.T @ centred + alpha * np.eye(x.shape[1]), centred.T @ (y - y.mean()))
+    return coefficients, float(y.mean() - x.mean(axis=0) @ coefficients)
 
+
+def test_probe_equals_the_closed_form_at_the_penalty_best_on_validation() -> None:
     train_x, train_y = _data(60, 5.0, 5)
     val_x, val_y = _data(30, 5.0, 6)
-    probe = fit_ridge_probe(train_x, train_y, val_x, val_y)
-    scaler = StandardScaler().fit(train_x)
-    reference = Ridge(alpha=probe.alpha).fit(scaler.transform(train_x), train_y)
-    np.testing.assert_allclose(probe.predict(val_x), reference.predict(scaler.transform(val_x)), rtol=1e-8)
+    train_x[:, 3] = 7.0  # a constant feature: kept at scale 1, it gets no weight
+    alphas = (0.1, 3.0, 100.0, 3000.0)
+    probe = fit_ridge_probe(train_x, train_y, val_x, val_y, alphas=alphas)
+
+    mean, scale = train_x.mean(axis=0), train_x.std(axis=0)
+    scale[scale == 0] = 1.0
+
+    def standardise(x: np.ndarray) -> np.ndarray:
+        return (x - mean) / scale
+
+    validation_mse = {}
+    for alpha in alphas:
+        coefficients, intercept = _closed_form_ridge(standardise(train_x), train_y, alpha)
+        validation_mse[alpha] = np.mean((standardise(val_x) @ coefficients + intercept - val_y) ** 2)
+    best = min(validation_mse, key=validation_mse.__getitem__)
+    assert probe.alpha == best
+    assert probe.validation_mse == pytest.approx(validation_mse, rel=1e-9)
+    coefficients, intercept = _closed_form_ridge(standardise(train_x), train_y, best)
+    np.testing.assert_allclose(probe.coefficients, coefficients, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(probe.predict(val_x), standardise(val_x) @ coefficients + intercept, rtol=1e-10)
+
+
+def test_ties_go_to_the_stronger_penalty() -> None:
+    rng = np.random.default_rng(0)
+    train_x, val_x = rng.normal(size=(10, 3)), rng.normal(size=(5, 3))
+    # Constant labels: every penalty predicts the mean exactly, so all validation errors are equal.
+    probe = fit_ridge_probe(train_x, np.full(10, 2.0), val_x, np.full(5, 3.0), alphas=(1.0, 10.0, 5.0))
+    assert probe.alpha == 10.0
+    np.testing.assert_allclose(probe.predict(val_x), 2.0)
+
+
+def test_bad_splits_are_refused() -> None:
+    x = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="at least 2 training examples"):
+        fit_ridge_probe(x[:1], np.zeros(1), x, np.zeros(4))
+    with pytest.raises(ValueError, match="validation split is empty"):
+        fit_ridge_probe(x, np.zeros(4), x[:0], np.zeros(0))

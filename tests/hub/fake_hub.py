@@ -1,8 +1,9 @@
 """An in-memory Hugging Face Hub behind huggingface_hub's HTTP client, for offline tests of pushes.
 
 Only the HTTP boundary is replaced: ``huggingface_hub.set_client_factory`` gets a client whose transport
-answers the Hub endpoints that ``create_repo``, ``create_branch``, ``upload_folder`` (preupload + commit)
-and ``snapshot_download`` (revision info + file resolve) use. Everything above the transport (commit
+answers the Hub endpoints that ``create_repo``, ``create_branch``, ``upload_folder`` and ``create_commit``
+(preupload + commit, to model and dataset repositories) and ``snapshot_download`` (revision info + file
+resolve) use. Everything above the transport (commit
 payloads, hashing, the on-disk cache layout) is huggingface_hub's own code.
 """
 
@@ -33,6 +34,7 @@ class Commit:
     sha: str
     summary: str
     files: dict[str, bytes]
+    repo_type: str = "model"
 
 
 @dataclass
@@ -53,16 +55,16 @@ class FakeHub:
             return self._create_repo(json.loads(request.content))
         if method == "POST" and path == "/api/validate-yaml":
             return self._validate_yaml(json.loads(request.content)["content"])
-        if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)/branch/(.+)", path):
+        if match := re.fullmatch(r"/api/(?:models|datasets)/([^/]+/[^/]+)/branch/(.+)", path):
             return self._create_branch(match[1], match[2])
-        if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)/preupload/(.+)", path):
+        if match := re.fullmatch(r"/api/(?:models|datasets)/([^/]+/[^/]+)/preupload/(.+)", path):
             files = json.loads(request.content)["files"]
             return httpx2.Response(
                 200,
                 json={"files": [{"path": f["path"], "uploadMode": "regular", "shouldIgnore": False} for f in files]},
             )
-        if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)/commit/(.+)", path):
-            return self._commit(match[1], match[2], request.content)
+        if match := re.fullmatch(r"/api/(models|datasets)/([^/]+/[^/]+)/commit/(.+)", path):
+            return self._commit(match[2], match[3], request.content, repo_type=match[1].removesuffix("s"))
         if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)/revision/(.+)", path):
             return self._revision_info(match[1], match[2])
         if match := re.fullmatch(r"/api/models/([^/]+/[^/]+)/tree/([^/]+)", path):
@@ -103,7 +105,7 @@ class FakeHub:
         branches[branch] = branches["main"]
         return httpx2.Response(200, json={})
 
-    def _commit(self, repo_id: str, revision: str, body: bytes) -> httpx2.Response:
+    def _commit(self, repo_id: str, revision: str, body: bytes, *, repo_type: str) -> httpx2.Response:
         revision = httpx2.URL("/" + revision).path[1:]
         parent = self.repos[repo_id][revision]
         files = dict(self.trees[parent])
@@ -121,7 +123,7 @@ class FakeHub:
         sha = hashlib.sha1(parent.encode() + body).hexdigest()
         self.trees[sha] = files
         self.repos[repo_id][revision] = sha
-        self.commits.append(Commit(repo_id, revision, sha, summary, {k: v for k, v in files.items()}))
+        self.commits.append(Commit(repo_id, revision, sha, summary, {k: v for k, v in files.items()}, repo_type))
         return httpx2.Response(
             200, json={"commitOid": sha, "commitUrl": f"{ENDPOINT}/{repo_id}/commit/{sha}", "success": True}
         )

@@ -21,7 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def evaluation_report() -> dict:
-    """A report in the layout `isoclr evaluate` writes (contract 3), with rows the card must leave out."""
+    """A report in the layout `isoclr evaluate` writes (see evaluation/report.py), with rows the card must leave out."""
     rows = []
     for method, base in (("linear_probe", 0.60), ("fine_tune", 0.70)):
         for seed in range(3):
