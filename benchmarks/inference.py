@@ -14,7 +14,8 @@ For each dtype and length, two rows per side:
   tokenization included.
 
 Throughput is in nucleotides/s; GFLOP/s counts the convolutions (``torch.utils.flop_counter`` on
-one forward) and is given as a fraction of the dense matmul peak of the same dtype, measured in the
+one forward) and is given as a fraction of the dense matmul peak of the same dtype (the better of
+MKL's matmul and a oneDNN 1x1 convolution), measured in the
 same run (best of before and after the encoder cases). The CPU model and its AMX / AVX-512 BF16
 flags are recorded.
 
@@ -70,10 +71,21 @@ def timed(function, seconds: float) -> float:  # type: ignore[no-untyped-def]
 
 
 def matmul_peak(dtype: torch.dtype, seconds: float) -> float:
-    """Dense square matmul GFLOP/s for ``dtype``."""
+    """Dense matrix-multiply GFLOP/s for ``dtype``: the best of two libraries' GEMMs.
+
+    ``a @ b`` goes to MKL, which on some CPUs (AMD EPYC here) takes a slower path than oneDNN, the
+    library that runs the encoder's convolutions; a 1x1 convolution is a oneDNN GEMM. Taking the
+    better of the two keeps the fraction of peak below 1 on every machine.
+    """
     n = 2048
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    return 2 * n**3 / timed(lambda: a @ b, seconds) / 1e9
+    mkl = 2 * n**3 / timed(lambda: a @ b, seconds) / 1e9
+    channels, length = 1024, 8192
+    x = torch.randn(1, channels, 1, length, dtype=dtype).contiguous(memory_format=torch.channels_last)
+    w = torch.randn(channels, channels, 1, 1, dtype=dtype).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        onednn = 2 * channels * channels * length / timed(lambda: torch.nn.functional.conv2d(x, w), seconds) / 1e9
+    return max(mkl, onednn)
 
 
 # --- worker: runs inside the tree being measured (imports isoclr_hf from its PYTHONPATH) -------------
@@ -208,7 +220,7 @@ def write_results(rows: list[dict], info: dict, command: str, out: Path) -> str:
                  f"{row['current_fraction_of_peak']:.2f}"]  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     peaks = ", ".join(f"{k} {v:,.0f} GFLOP/s" for k, v in info["matmul_peak_gflop_per_s"].items())
-    lines.append(f"\nMatmul peak (2048x2048, same run): {peaks}.")
+    lines.append(f"\nMatmul peak (same run; best of a 2048x2048 matmul and a 1024x1024x8192 1x1 convolution): {peaks}.")
     table = "\n".join(lines) + "\n"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".md").write_text(table)

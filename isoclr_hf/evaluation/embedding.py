@@ -98,7 +98,8 @@ def embed_records(
     if dtype is not None and dtype != torch.float32:
         autocast = torch.autocast(device_type=device.type, dtype=dtype)
     was_training = model.training
-    model.eval()
+    if was_training:  # only then: eval() also drops the encoder's cache of folded eval-mode weights
+        model.eval()
     lengths = [len(record.sequence) for record in records]
     batches = list(length_sorted_batches(lengths, batch_size=batch_size,
                                          max_nucleotides_per_batch=max_nucleotides_per_batch))
@@ -115,7 +116,8 @@ def embed_records(
                 result[indices] = pooled.float().cpu().numpy()
                 bar.update(len(indices))
     finally:
-        model.train(was_training)
+        if was_training:
+            model.train()
     return result
 
 

@@ -176,14 +176,18 @@ def _masked_sum(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     return (x if mask is None else x * mask).sum(dim=(0, 2, 3))
 
 
-def masked_relu(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """ReLU, then zero the padding: the one place where the encoder zeroes padded positions.
+def zero_padding(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Zero the padded positions: the one place where the encoder does.
 
     ``mask`` is in the activation dtype (a float32 mask would promote bf16 activations to float32).
     Shape: (B, C, 1, L), mask (B, 1, 1, L) or ``None`` (nothing padded) -> (B, C, 1, L).
     """
-    x = F.relu(x)
     return x if mask is None else x * mask.to(x.dtype)
+
+
+def masked_relu(x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """ReLU, then zero the padding. Shape: as :func:`zero_padding`."""
+    return zero_padding(F.relu(x), mask)
 
 
 def masked_max_pool(x: torch.Tensor, mask: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -334,11 +338,11 @@ class IsoCLRLayer(nn.Module):
 
     def _folded_forward(self, x: torch.Tensor, mask: torch.Tensor | None, folded: Folded) -> torch.Tensor:
         fused = _fused_conv_available(x, folded["conv1"][0])
-        hidden = masked_relu(self.conv1(x, *folded["conv1"], relu=True, fused=fused), mask)  # ReLU twice: a no-op
+        hidden = zero_padding(self.conv1(x, *folded["conv1"], relu=True, fused=fused), mask)  # ReLU done in conv1
         shortcut = x
         if self.shortcut_conv is not None:
             shortcut = self.shortcut_conv(x, *folded["shortcut_conv"], fused=fused)
-        return masked_relu(self.conv2(hidden, *folded["conv2"], residual=shortcut, relu=True, fused=fused), mask)
+        return zero_padding(self.conv2(hidden, *folded["conv2"], residual=shortcut, relu=True, fused=fused), mask)
 
 
 class IsoCLRStage(nn.ModuleList):
@@ -436,10 +440,14 @@ class IsoCLREncoder(nn.Module):
         masks = [None if m is None else m.to(x.dtype) for x, m in zip(tracks, masks)]
         folded = None if self.training else self.folded_weights(tracks[0].dtype)
         if folded is None:
-            stem = self.stem_norm([self.stem_conv(x) for x in tracks], masks)
+            normed = self.stem_norm([self.stem_conv(x) for x in tracks], masks)
+            stem = [masked_relu(h, m) for h, m in zip(normed, masks)]
         else:
-            stem = [self.stem_conv(x, *folded[0]) for x in tracks]
-        pooled = [masked_max_pool(masked_relu(h, m), m) for h, m in zip(stem, masks)]
+            fused = _fused_conv_available(tracks[0], folded[0][0])
+            stem = [
+                zero_padding(self.stem_conv(x, *folded[0], relu=True, fused=fused), m) for x, m in zip(tracks, masks)
+            ]
+        pooled = [masked_max_pool(h, m) for h, m in zip(stem, masks)]
         xs, masks = [x for x, _ in pooled], [m for _, m in pooled]  # (B_g, F0, 1, L_g/2)
         outputs = [xs]
         for s, stage in enumerate(self.stages):
@@ -512,4 +520,5 @@ __all__ = [
     "masked_relu",
     "plan_length_groups",
     "random_position_mask",
+    "zero_padding",
 ]
