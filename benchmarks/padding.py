@@ -32,6 +32,7 @@ from isoclr_hf.training.batching import bucketed_batches, padded_fraction, rando
 from isoclr_hf.training.pairs import pair_lengths, sample_epoch_pairs
 
 GROUPS = IsoCLRConfig().max_length_groups
+MULTIPLE = IsoCLRConfig().downsampling  # the tokenizer pads to the encoder's downsampling
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -63,13 +64,13 @@ def measure(lengths: list[list[int]], *, batch_size: int, max_length: int, epoch
         pairs = sample_epoch_pairs(sizes, seed=0, epoch=epoch)
         views = pair_lengths(lengths, pairs, max_length)  # (n_pairs, 2)
         shuffled = random_batches(len(views), batch_size, seed=0, epoch=epoch)
-        fractions["random"].append(padded_fraction(shuffled, views))
-        fractions["random_grouped"].append(padded_fraction(shuffled, views, max_length_groups=GROUPS))
+        fractions["random"].append(padded_fraction(shuffled, views, MULTIPLE))
+        fractions["random_grouped"].append(padded_fraction(shuffled, views, MULTIPLE, max_length_groups=GROUPS))
         bucketed = bucketed_batches(views.max(1), batch_size, seed=0, epoch=epoch, mega_batch_batches=64)
-        fractions["bucketed"].append(padded_fraction(bucketed, views))
-        fractions["pair_floor"].append(padded_fraction([[i] for i in range(len(views))], views))
+        fractions["bucketed"].append(padded_fraction(bucketed, views, MULTIPLE))
+        fractions["pair_floor"].append(padded_fraction([[i] for i in range(len(views))], views, MULTIPLE))
         # What the encoder computes: the 2B views cut into length groups (config.max_length_groups).
-        fractions["grouped"].append(padded_fraction(bucketed, views, max_length_groups=GROUPS))
+        fractions["grouped"].append(padded_fraction(bucketed, views, MULTIPLE, max_length_groups=GROUPS))
     return {name: float(np.mean(values)) for name, values in fractions.items()}
 
 

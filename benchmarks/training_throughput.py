@@ -47,7 +47,10 @@ def real_batches(corpus_path: str | None, *, batch_size: int, count: int, max_le
         batches = bucketed_batches(views.max(1), batch_size, seed=0, epoch=0)[:count]
         weights = gene_set_pair_weights(sizes, IsoCLRConfig().gene_set_weight_constant)
         dataset = GeneSetPairDataset(gene_sets, pairs, weights)
-        collator = ContrastivePairCollator(IsoCLRTokenizer(model_max_length=max_length), max_length=max_length)
+        collator = ContrastivePairCollator(
+            IsoCLRTokenizer(model_max_length=max_length), max_length=max_length,
+            pad_to_multiple_of=IsoCLRConfig().downsampling,
+        )
         return [collator([dataset[i] for i in batch]) for batch in batches]
 
 

@@ -24,11 +24,10 @@ import torch
 
 from ..annotations.records import tokenize_records
 from ..models.isoclr import IsoCLRTokenizer
+from ..models.isoclr.encoder_isoclr import plan_length_groups
 
-ENCODER_MULTIPLE = 32  # the encoder downsamples 32x; inputs are padded to a multiple of 32
 
-
-def padded_length(length: int, multiple: int = ENCODER_MULTIPLE) -> int:
+def padded_length(length: int, multiple: int) -> int:
     """``length`` rounded up to a multiple of ``multiple``."""
     return -(-int(length) // multiple) * multiple
 
@@ -105,7 +104,7 @@ def _cut(
             while (
                 size < batch_size
                 and start + size < members.size
-                and 2 * (size + 1) * padded_length(lengths[members[start + size]]) <= max_nucleotides
+                and 2 * (size + 1) * int(lengths[members[start + size]]) <= max_nucleotides
             ):
                 size += 1
             size = max(size_multiple, (size // size_multiple) * size_multiple)
@@ -174,7 +173,7 @@ def shard_batch(batch: Sequence[int], rank: int, world_size: int) -> list[int]:
 def padded_fraction(
     batches: Sequence[Sequence[int]],
     view_lengths: np.ndarray,
-    multiple: int = ENCODER_MULTIPLE,
+    multiple: int,
     max_length_groups: int | None = None,
 ) -> float:
     """Fraction of the encoder's input positions that are padding, over a list of batches.
@@ -198,8 +197,6 @@ def padded_fraction(
         if max_length_groups is None:
             total += 2 * len(batch) * padded_length(rows.max(), multiple)
         else:
-            from ..models.isoclr.encoder_isoclr import plan_length_groups  # what the encoder does
-
             lengths = [int(n) for n in rows.reshape(-1)]  # (2B,)
             groups = plan_length_groups(lengths, max_length_groups)
             total += sum(len(group) * lengths[group[0]] for group in groups)
@@ -218,10 +215,10 @@ class ContrastivePairCollator:
     Args:
         tokenizer: An :class:`IsoCLRTokenizer`.
         max_length: Longer transcripts are truncated to this length (their 5' end is kept).
-        pad_to_multiple_of: Round padded lengths up to this (32 matches the encoder).
+        pad_to_multiple_of: Round padded lengths up to this: the model config's ``downsampling``.
     """
 
-    def __init__(self, tokenizer: IsoCLRTokenizer, max_length: int, pad_to_multiple_of: int = ENCODER_MULTIPLE) -> None:
+    def __init__(self, tokenizer: IsoCLRTokenizer, max_length: int, pad_to_multiple_of: int) -> None:
         self.tokenizer = tokenizer
         self.max_length = max_length
         self.pad_to_multiple_of = pad_to_multiple_of
@@ -244,7 +241,6 @@ class ContrastivePairCollator:
 
 
 __all__ = [
-    "ENCODER_MULTIPLE",
     "ContrastivePairCollator",
     "bucketed_batches",
     "padded_fraction",

@@ -315,7 +315,9 @@ def train(config: PretrainingConfig, accelerator: Accelerator) -> dict[str, Any]
     config = with_model_defaults(config, model.config)
     # The saved tokenizer keeps the model's maximum; max_length only crops the training views.
     tokenizer = IsoCLRTokenizer.from_model_config(model.config)
-    collator = ContrastivePairCollator(tokenizer, max_length=config.max_length)
+    collator = ContrastivePairCollator(
+        tokenizer, max_length=config.max_length, pad_to_multiple_of=model.config.downsampling
+    )
     corpus, held_out = open_corpus(config, accelerator, model.config.gene_set_weight_constant)
     total_steps = plan_total_steps(config, corpus, accelerator)
     optimizer, scheduler = build_optimizer(model, config, total_steps)

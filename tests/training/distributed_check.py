@@ -37,7 +37,7 @@ def first_batch_loss(corpus_path: Path, arguments: list[str]) -> None:
     plan = plan_epoch(corpus, epoch=0, seed=config.seed, global_batch_size=PER_PROCESS * accelerator.num_processes,
                       max_length=config.max_length, bucketing=True, mega_batch_batches=64, max_nucleotides=None,
                       world_size=accelerator.num_processes)
-    collator = ContrastivePairCollator(IsoCLRTokenizer(), max_length=config.max_length)
+    collator = ContrastivePairCollator(IsoCLRTokenizer(), max_length=config.max_length, pad_to_multiple_of=32)
     loader = process_dataloader(corpus, plan, collator, rank=accelerator.process_index,
                                 world_size=accelerator.num_processes, n_batches=1)
     with torch.no_grad():

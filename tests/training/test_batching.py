@@ -11,7 +11,6 @@ from isoclr_hf.training.batching import (
     ContrastivePairCollator,
     bucketed_batches,
     padded_fraction,
-    padded_length,
     random_batches,
     shard_batch,
     stream_bucketed_batches,
@@ -45,8 +44,8 @@ def test_bucketing_cuts_padding_below_five_percent() -> None:
     views = transcript_lengths(4096)
     bucketed = bucketed_batches(views.max(1), 32, seed=0, epoch=0, mega_batch_batches=64)
     unbucketed = random_batches(len(views), 32, seed=0, epoch=0)
-    with_bucketing = padded_fraction(bucketed, views)
-    without = padded_fraction(unbucketed, views)
+    with_bucketing = padded_fraction(bucketed, views, 32)
+    without = padded_fraction(unbucketed, views, 32)
     assert with_bucketing < 0.05 < without
     assert with_bucketing < without / 4
 
@@ -59,7 +58,7 @@ def test_nucleotide_budget_limits_each_batch() -> None:
     assert batches
     for batch in batches:
         assert len(batch) % 2 == 0 and len(batch) <= 64
-        assert 2 * len(batch) * padded_length(keys[batch].max()) <= budget or len(batch) == 2
+        assert 2 * len(batch) * int(keys[batch].max()) <= budget or len(batch) == 2
     sizes = [len(b) for b in batches]
     assert max(sizes) > min(sizes)  # short pairs come in larger batches
 
@@ -73,7 +72,8 @@ def test_streamed_bucketing_keeps_batches_full_and_padding_low() -> None:
     indices = [e["index"] for b in batches for e in b]
     assert len(indices) == len(set(indices)) and len(indices) >= 1000 - 2 * 16  # a short batch per buffer at most
     as_indices = [[e["index"] for e in b] for b in batches]
-    assert padded_fraction(as_indices, views) < padded_fraction(random_batches(1000, 16, seed=0, epoch=0), views) / 2
+    unbucketed = random_batches(1000, 16, seed=0, epoch=0)
+    assert padded_fraction(as_indices, views, 32) < padded_fraction(unbucketed, views, 32) / 2
     again = list(stream_bucketed_batches(iter(examples), 16, length_of=lambda e: e["length"], seed=0,
                                          mega_batch_batches=20))
     assert as_indices == [[e["index"] for e in b] for b in again]
@@ -113,7 +113,7 @@ def test_collator_builds_both_views_and_matches_the_padded_fraction() -> None:
             "weight": 0.7,
         },
     ]
-    batch = ContrastivePairCollator(IsoCLRTokenizer(), max_length=96)(examples)
+    batch = ContrastivePairCollator(IsoCLRTokenizer(), max_length=96, pad_to_multiple_of=32)(examples)
     assert set(batch) == {
         "input_ids", "cds_track", "splice_track", "attention_mask",
         "partner_input_ids", "partner_cds_track", "partner_splice_track", "partner_attention_mask", "weights",
@@ -128,7 +128,7 @@ def test_collator_builds_both_views_and_matches_the_padded_fraction() -> None:
     views = np.array([[70, 96], [40, 33]])
     width = max(batch["input_ids"].shape[1], batch["partner_input_ids"].shape[1])
     valid = int(batch["attention_mask"].sum() + batch["partner_attention_mask"].sum())
-    assert padded_fraction([[0, 1]], views) == pytest.approx(1 - valid / (2 * 2 * width))
+    assert padded_fraction([[0, 1]], views, 32) == pytest.approx(1 - valid / (2 * 2 * width))
 
 
 def test_collator_names_the_transcript_with_bad_sequence() -> None:
@@ -138,4 +138,4 @@ def test_collator_names_the_transcript_with_bad_sequence() -> None:
         "weight": 1.0,
     }
     with pytest.raises(ValueError, match=r"PB\.7\.1"):
-        ContrastivePairCollator(IsoCLRTokenizer(), max_length=64)([bad])
+        ContrastivePairCollator(IsoCLRTokenizer(), max_length=64, pad_to_multiple_of=32)([bad])

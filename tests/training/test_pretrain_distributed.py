@@ -37,7 +37,7 @@ def single_process_losses(corpus_path: Path, tmp_path: Path) -> tuple[float, flo
     corpus = PairCorpus.from_split(load_corpus_splits(str(corpus_path))["train"], model.config.gene_set_weight_constant)
     plan = plan_epoch(corpus, epoch=0, seed=config.seed, global_batch_size=8, max_length=config.max_length,
                       bucketing=True, mega_batch_batches=64, max_nucleotides=None, world_size=1)
-    collator = ContrastivePairCollator(IsoCLRTokenizer(), max_length=config.max_length)
+    collator = ContrastivePairCollator(IsoCLRTokenizer(), max_length=config.max_length, pad_to_multiple_of=32)
     with torch.no_grad():
         whole = model(**next(iter(process_dataloader(corpus, plan, collator, rank=0, world_size=1, n_batches=1))))
         halves = [

@@ -27,7 +27,7 @@ def test_streamed_batches_resume_exactly_after_skipping(tiny_corpus_path: Path) 
     # 48 gene sets in batches of 8: 6 a pass, so 8 batches cross into the second epoch.
     constant = IsoCLRConfig().gene_set_weight_constant
     corpus = StreamingCorpus.open(str(tiny_corpus_path), "train", rank=0, world_size=1, weight_constant=constant)
-    collator = ContrastivePairCollator(IsoCLRTokenizer(), max_length=512)
+    collator = ContrastivePairCollator(IsoCLRTokenizer(), max_length=512, pad_to_multiple_of=32)
 
     def batches(skip: int, count: int) -> list[dict]:
         stream = streaming_micro_batches(corpus, collator, seed=0, batch_size=8, max_length=512,

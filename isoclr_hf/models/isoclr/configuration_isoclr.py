@@ -10,6 +10,8 @@ from typing import Any
 
 from transformers import PretrainedConfig
 
+from .vocabulary_isoclr import MAX_SEQUENCE_LENGTH
+
 # Encoder sizes of the IsoCLR paper (Fradkin et al. 2023). The six-track parameter counts are
 # 787,264 (s), 4,884,160 (m) and 9,570,752 (l); tests check them exactly.
 PRESETS: dict[str, dict[str, Any]] = {
@@ -93,7 +95,7 @@ class IsoCLRConfig(PretrainedConfig):
         dropout: float = 0.1,
         max_length_groups: int = 6,  # both views of a pair differ in length: grouping cuts padding
         pooling: str = "mean",
-        max_sequence_length: int = 12288,  # the paper's maximum transcript length
+        max_sequence_length: int = MAX_SEQUENCE_LENGTH,  # the paper's maximum transcript length, 12,288
         unknown_base_value: float = 0.25,
         unknown_base_encoding: str = "uniform",
         projection_hidden_size: int = 2048,  # paper: 3-layer MLP, hidden 2048, BN, ReLU

@@ -191,12 +191,12 @@ class DecoupledContrastiveLoss(nn.Module):
         return torch.logsumexp(logits.masked_fill(excluded, float("-inf")), dim=1)
 
 
-def gene_set_weights(set_sizes: torch.Tensor, constant: float = 0.4, normaliser: float | None = None) -> torch.Tensor:
+def gene_set_weights(set_sizes: torch.Tensor, constant: float, normaliser: float | None = None) -> torch.Tensor:
     """Positive-pair weights ``log(n + c) / Z`` of IsoCLR Eq. 3.
 
     Args:
         set_sizes: Number of transcripts in each example's gene set. Shape: (batch,).
-        constant: ``c`` (paper: 0.4).
+        constant: ``c``, the config's ``gene_set_weight_constant`` (paper: 0.4).
         normaliser: ``Z``; by default the mean of ``log(n + c)`` over ``set_sizes``, so that the
             weights average to 1. Pass the corpus-wide value to normalise over the corpus.
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from transformers import BatchEncoding, PreTrainedTokenizer
 
-from .vocabulary_isoclr import ALPHABET_HELP, IUPAC_BASES, PAD_ID, VOCABULARY
+from .vocabulary_isoclr import ALPHABET_HELP, IUPAC_BASES, MAX_SEQUENCE_LENGTH, PAD_ID, VOCABULARY
 
 _INVALID = 255
 
@@ -197,7 +197,7 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
     def __init__(
         self,
         vocab_file: str | None = None,
-        model_max_length: int = 12288,
+        model_max_length: int = MAX_SEQUENCE_LENGTH,
         allow_incomplete_cds: bool = False,
         pad_token: str = "[PAD]",
         **kwargs: Any,

@@ -1,4 +1,4 @@
-"""The nucleotide vocabulary shared by the IsoCLR tokenizer and model.
+"""The input conventions shared by the IsoCLR tokenizer, config and model: vocabulary and maximum length.
 
 Remote code: copied next to the weights. It imports nothing, so every model file can import it
 directly. transformers 4.x copies only the *direct* relative imports of the file named in
@@ -15,4 +15,6 @@ IUPAC_BASES = {
     "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
     "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG",
 }  # fmt: skip
+# Longest transcript a model reads (the paper's 12,288 nt): the config's and the tokenizer's default.
+MAX_SEQUENCE_LENGTH = 12288
 ALPHABET_HELP = "A, C, G, T/U, N and the IUPAC codes R Y S W K M B D H V, in either case"

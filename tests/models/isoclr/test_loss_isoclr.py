@@ -67,7 +67,7 @@ def test_gene_set_weights_average_to_one() -> None:
     assert weights.mean().item() == pytest.approx(1.0)
     raw = torch.log(sizes.double() + 0.4)
     torch.testing.assert_close(weights.double(), raw / raw.mean(), rtol=1e-6, atol=1e-6)
-    corpus = gene_set_weights(torch.tensor([2]), normaliser=2.0)
+    corpus = gene_set_weights(torch.tensor([2]), 0.4, normaliser=2.0)
     assert corpus.item() == pytest.approx(math.log(2.4) / 2.0)
 
 
