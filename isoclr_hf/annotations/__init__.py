@@ -6,20 +6,28 @@ Every problem with an input file is an :class:`AnnotationError` (a ``ValueError`
 and, where it has one, the line and transcript.
 """
 
+from .bed import read_bed12, read_bed12_fasta
 from .errors import AnnotationError, SkipLog
 from .fasta import read_transcript_fasta
 from .genome import IndexedGenome
 from .gtf import read_annotation
 from .mrnabench import read_mrnabench_parquet, tracks_to_annotation
+from .orf import DM3LOC_COMPARTMENTS, infer_cds, read_dm3loc_fasta, read_fasta_inferring_cds
 from .records import TranscriptRecord
 from .sqanti import read_sqanti
 
 __all__ = [
+    "DM3LOC_COMPARTMENTS",
     "AnnotationError",
     "IndexedGenome",
     "SkipLog",
     "TranscriptRecord",
+    "infer_cds",
     "read_annotation",
+    "read_bed12",
+    "read_bed12_fasta",
+    "read_dm3loc_fasta",
+    "read_fasta_inferring_cds",
     "read_mrnabench_parquet",
     "read_sqanti",
     "read_transcript_fasta",

@@ -22,7 +22,9 @@ class TranscriptRecord:
         cds_start: 0-based start of the CDS in transcript coordinates, or -1 if non-coding.
         cds_end: 0-based exclusive end of the CDS (stop codon included), or -1 if non-coding.
         biotype: Transcript biotype (``protein_coding``, ``lncRNA``, ...) or ``""``.
-        flags: Free-form quality flags, e.g. ``cds_start_NF``, ``cds_end_NF``.
+        flags: Free-form quality flags, e.g. ``cds_start_NF``, ``cds_end_NF``; ``cds_inferred``
+            where the CDS was inferred (longest ORF) rather than annotated, ``exons_unknown``
+            where the source gives no exon structure.
     """
 
     transcript_id: str
@@ -44,6 +46,14 @@ class TranscriptRecord:
     @property
     def is_coding(self) -> bool:
         return self.cds_start >= 0
+
+    @property
+    def cds_inferred(self) -> bool:
+        """Whether the CDS was inferred from the sequence (flag ``cds_inferred``), not annotated.
+
+        A flag rather than a field, so that it travels wherever the flags do (the corpus stores them).
+        """
+        return "cds_inferred" in self.flags
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
