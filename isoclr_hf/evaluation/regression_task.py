@@ -80,6 +80,12 @@ class RegressionTask:
         )
 
 
+def first_non_nucleotide(sequence: str) -> tuple[int, str] | None:
+    """``(position, character)`` of the first character the tokenizer does not accept, or ``None``."""
+    bad = _NOT_NUCLEOTIDE.search(sequence)
+    return None if bad is None else (bad.start(), bad.group())
+
+
 def check_sequences(sequences: list[str], path: Path | str, *, first_line: int = 1) -> None:
     """Raise a ``ValueError`` naming the file and line of an empty sequence or an unknown character.
 
@@ -122,4 +128,5 @@ def check_columns(present: list[str], required: list[str], path: Path | str) -> 
         )
 
 
-__all__ = ["SPLIT_NAMES", "RegressionTask", "check_columns", "check_labels", "check_sequences"]
+__all__ = ["SPLIT_NAMES", "RegressionTask", "check_columns", "check_labels", "check_sequences",
+           "first_non_nucleotide"]

@@ -6,12 +6,17 @@ source id, :func:`shared_kmer_groups` recovers the source from the sequences the
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from .regression_task import SPLIT_NAMES, RegressionTask
+
+# Fewest test examples per split that ``isoclr evaluate`` accepts: below it a test Pearson r or MSE is noise.
+MIN_TEST_EXAMPLES = 20
 
 
 def _packed_kmers(codes: np.ndarray, starts: int, first: int, length: int) -> np.ndarray:
@@ -103,12 +108,18 @@ def grouped_split(
     return {name: np.flatnonzero(example_split == i) for i, name in enumerate(SPLIT_NAMES)}
 
 
-def task_split(task: RegressionTask, *, seed: int = 0) -> dict[str, np.ndarray]:
+def task_split(task: RegressionTask, *, seed: int = 0, min_test: int = 0) -> dict[str, np.ndarray]:
     """The task's own split where it defines one (Saluki folds), else a grouped 80/10/10 split.
 
+    Args:
+        task: The task.
+        seed: Seed of the grouped split (ignored for a predefined split).
+        min_test: Fewest test examples accepted (:func:`check_test_size`); ``isoclr evaluate`` uses
+            :data:`MIN_TEST_EXAMPLES`, 0 accepts any non-empty test split.
+
     Raises:
-        ValueError: naming the task and split when a split is empty, or when a group straddles two
-            splits of a predefined split.
+        ValueError: naming the task and split when a split is empty, when the test split has fewer
+            than ``min_test`` examples, or when a group straddles two splits of a predefined split.
     """
     if task.predefined_split is not None:
         labels = np.asarray(task.predefined_split, dtype=object)
@@ -125,7 +136,59 @@ def task_split(task: RegressionTask, *, seed: int = 0) -> dict[str, np.ndarray]:
                 f"{len(set(task.groups))} groups); give the task more examples or groups."
             )
     check_no_group_leak(task.groups, split)
+    if min_test:
+        check_test_size(task, split, minimum=min_test, seed=None if task.predefined_split is not None else seed)
     return split
+
+
+def check_test_size(
+    task: RegressionTask, split: dict[str, np.ndarray], *, minimum: int = MIN_TEST_EXAMPLES, seed: int | None = None
+) -> None:
+    """Refuse a split whose test side has fewer than ``minimum`` examples, saying why and what to do.
+
+    Args:
+        task: The task the split indexes.
+        split: ``{"train", "validation", "test"}`` -> indices.
+        minimum: Fewest test examples accepted.
+        seed: Seed of the drawn split, for the message (``None``: the task's own split).
+    """
+    n_test = len(split["test"])
+    if n_test >= minimum:
+        return
+    which = "its own test split" if seed is None else f"the test split of split seed {seed}"
+    raise ValueError(
+        f"Task {task.name!r}: {which} has {n_test} examples (of {len(task)} examples in {len(set(task.groups))} "
+        f"groups; n test per split must be at least {minimum}, fewer make test metrics noise). Give the task more "
+        "examples or groups (a larger --max-examples, or --full), or use fewer folds so each test split is larger."
+    )
+
+
+def evaluation_splits(
+    task: RegressionTask,
+    *,
+    seeds: tuple[int, ...] | list[int],
+    max_examples: int | None = None,
+    subsample_seed: int = 0,
+    min_test: int = MIN_TEST_EXAMPLES,
+) -> tuple[RegressionTask, dict[int, dict[str, np.ndarray]]]:
+    """The task as ``isoclr evaluate`` uses it and one split per split seed, each test side checked.
+
+    The task is first subsampled to about ``max_examples`` examples, whole groups at a time (seed
+    ``subsample_seed``). A task with its own split (Saluki's folds) uses it for the first seed and
+    grouped random splits of the same groups for the others; other tasks get a grouped split per seed.
+
+    Raises:
+        ValueError: from :func:`task_split`, e.g. when a test split has fewer than ``min_test`` examples.
+    """
+    if not seeds:
+        raise ValueError("Give at least one split seed.")
+    if max_examples is not None and len(task) > max_examples:
+        task = task.subset(subsample_groups(task.groups, max_examples, seed=subsample_seed))
+    plain = task if task.predefined_split is None else replace(task, predefined_split=None)
+    splits = {}
+    for position, seed in enumerate(dict.fromkeys(seeds)):
+        splits[seed] = task_split(task if position == 0 else plain, seed=seed, min_test=min_test)
+    return task, splits
 
 
 def check_no_group_leak(groups: np.ndarray, split: dict[str, np.ndarray]) -> None:
@@ -164,4 +227,5 @@ def subsample_groups(groups: np.ndarray, max_examples: int, *, seed: int = 0) ->
     return np.flatnonzero(keep[codes])
 
 
-__all__ = ["check_no_group_leak", "grouped_split", "shared_kmer_groups", "subsample_groups", "task_split"]
+__all__ = ["MIN_TEST_EXAMPLES", "check_no_group_leak", "check_test_size", "evaluation_splits", "grouped_split",
+           "shared_kmer_groups", "subsample_groups", "task_split"]

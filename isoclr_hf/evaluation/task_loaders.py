@@ -1,5 +1,8 @@
 """Loaders of the bundled benchmarks (``data/benchmarks``) and of mRNABench-layout parquet files.
 
+User task files in any layout (parquet/CSV/TSV, named columns) are read by
+:mod:`isoclr_hf.evaluation.task_files`.
+
 The registry that names them is :data:`isoclr_hf.evaluation.tasks.TASKS`.
 
 Each loader documents the choices that turn a published table into a task (which rows, which
@@ -16,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..annotations.mrnabench import tracks_to_annotation
 from ..annotations.records import TranscriptRecord
 from ..annotations.sqanti import read_sqanti
 from .regression_task import RegressionTask, check_columns, check_labels, check_sequences
 from .splits import shared_kmer_groups
+from .task_files import TaskColumns, read_task_file
 
 SALUKI_SOURCE = "Agarwal & Kelley 2022 (Saluki), vagarwal87/saluki_paper @ 3aa4e56a; isoforms: SQANTI3 UHR chr22"
 SIEGEL_SOURCE = "Siegel et al. 2022 3'UTR MPRA, Jurkat; vagarwal87/saluki_paper @ 3aa4e56a (Fig6_S7)"
@@ -199,46 +202,16 @@ MRNABENCH_COLUMNS = ["sequence", "cds", "splice", "target", "gene"]
 
 
 def load_mrnabench_task(path: Path) -> RegressionTask:
-    """A regression task from an mRNABench-layout parquet file.
+    """A regression task from an mRNABench-layout parquet file, all five columns required.
 
     Columns: ``sequence`` (str), ``cds`` and ``splice`` (per-nucleotide 0/1 arrays, the six-track
     convention), ``target`` (float), ``gene`` (group id). An optional ``split`` column with
     ``train``/``validation``/``test`` (``val`` is read as validation) is used as given; otherwise a
-    grouped split is drawn.
+    grouped split is drawn. Any table layout, with the columns named by options, is read by
+    :func:`isoclr_hf.evaluation.task_files.read_task_file` (which this calls).
     """
-    table = pd.read_parquet(path)
-    check_columns(list(table.columns), MRNABENCH_COLUMNS, path)
-    sequences = table["sequence"].tolist()
-    check_sequences(sequences, path)
-    labels = pd.to_numeric(table["target"], errors="coerce").to_numpy()
-    check_labels(labels, path, column="target")
-    records = []
-    for i, row in enumerate(table.itertuples(index=False)):
-        cds_array, splice_array = np.asarray(row.cds), np.asarray(row.splice)
-        if len(cds_array) != len(row.sequence) or len(splice_array) != len(row.sequence):
-            raise ValueError(f"{path}: row {i}: cds/splice arrays have lengths {len(cds_array)}/"
-                             f"{len(splice_array)} but the sequence has {len(row.sequence)} nucleotides.")
-        exon_ends, cds_start, cds_end = tracks_to_annotation(cds_array, splice_array)
-        flags = []
-        if cds_start >= 0 and (cds_end - cds_start) % 3:
-            # A CDS cut by the end of the sequence: keep whole codons so the tokenizer accepts it.
-            cds_end, flags = cds_start + 3 * ((cds_end - cds_start) // 3), ["cds_end_NF"]
-        records.append(TranscriptRecord(f"row_{i}", str(row.gene), "", "homo_sapiens", row.sequence,
-                                        list(exon_ends), int(cds_start), int(cds_end), flags=flags))
-    split = None
-    if "split" in table.columns:
-        split = table["split"].astype(str).replace({"val": "validation", "valid": "validation"}).to_numpy()
-    return RegressionTask(
-        name=Path(path).stem,
-        records=records,
-        labels=labels,
-        groups=table["gene"].astype(str).to_numpy(dtype=object),
-        target_name="target",
-        dataset_name=f"mRNABench-layout table {Path(path).name}",
-        source=str(path),
-        predefined_split=split,
-        notes=[f"{len(records)} rows of {path}; groups by the gene column."],
-    )
+    columns = TaskColumns(sequence="sequence", targets=("target",), group="gene", cds="cds", exon_ends="splice")
+    return read_task_file(path, columns)[0]
 
 
 __all__ = ["load_mrnabench_task", "load_saluki_halflife", "load_siegel_3utr", "load_te_5utr",

@@ -1,7 +1,8 @@
-"""The task registry: the bundled regression benchmarks by name, and mRNABench-layout files by path.
+"""The task registry: the bundled regression benchmarks by name, and task files by path.
 
 The bundled tasks (``data/benchmarks``, see ``data/SOURCES.md``) are built by
-:mod:`isoclr_hf.evaluation.task_loaders`; a path to an mRNABench-layout parquet file is a task too.
+:mod:`isoclr_hf.evaluation.task_loaders`; a path to a parquet/CSV/TSV task file is a task too
+(:mod:`isoclr_hf.evaluation.task_files`).
 The task itself (:class:`~isoclr_hf.evaluation.regression_task.RegressionTask`) and the input
 checks live in :mod:`isoclr_hf.evaluation.regression_task`.
 """
@@ -12,7 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .regression_task import SPLIT_NAMES, RegressionTask
-from .task_loaders import load_mrnabench_task, load_saluki_halflife, load_siegel_3utr, load_te_5utr
+from .task_files import TASK_FILE_FORMATS, TaskColumns, read_task_file, task_file_format
+from .task_loaders import load_saluki_halflife, load_siegel_3utr, load_te_5utr
 
 TaskLoader = Callable[[Path], RegressionTask]
 
@@ -40,27 +42,52 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "data"
 
 
-def load_task(name_or_path: str | Path, *, data_dir: Path | str | None = None) -> RegressionTask:
-    """Load a registered task by name, or an mRNABench-layout parquet file by path.
+def load_tasks(
+    name_or_path: str | Path,
+    *,
+    data_dir: Path | str | None = None,
+    columns: TaskColumns | None = None,
+    announce: Callable[[str], object] | None = None,
+) -> list[RegressionTask]:
+    """Load a registered task by name, or the tasks of a task file (one per target column).
 
     Args:
-        name_or_path: A name from :data:`TASKS` (see ``isoclr evaluate --help``) or a ``.parquet``
-            file with columns ``sequence``, ``cds``, ``splice``, ``target``, ``gene``.
+        name_or_path: A name from :data:`TASKS` (see ``isoclr evaluate --help``) or a parquet/CSV/TSV
+            file (:mod:`isoclr_hf.evaluation.task_files`; the mRNABench layout ``sequence``, ``cds``,
+            ``splice``, ``target``, ``gene`` needs no ``columns``).
         data_dir: Folder holding ``benchmarks/`` and ``pretraining/`` (default: the repository's
             ``data/``).
+        columns: Which columns of a task file hold what; not allowed with a registered task.
+        announce: Where a task file's warnings go (default: :func:`warnings.warn`).
 
     Returns:
-        The task.
+        The task(s): one for a registered task, one per target column for a file.
     """
     text = str(name_or_path)
     if text in TASKS:
-        return TASKS[text](Path(data_dir) if data_dir is not None else default_data_dir())
-    if text.endswith(".parquet") or Path(text).is_file():
-        return load_mrnabench_task(Path(text))
+        if columns is not None and columns != TaskColumns():
+            raise ValueError(f"{text} is a bundled task: the column options apply only to a task file.")
+        return [TASKS[text](Path(data_dir) if data_dir is not None else default_data_dir())]
+    if task_file_format(text) is not None or Path(text).is_file():
+        return read_task_file(Path(text), columns, announce=announce)
     raise ValueError(
-        f"Unknown task {text!r}: choose one of {', '.join(sorted(TASKS))}, or pass the path of an "
-        "mRNABench-layout .parquet file."
+        f"Unknown task {text!r}: choose one of {', '.join(sorted(TASKS))}, or pass the path of a task file "
+        f"({TASK_FILE_FORMATS})."
     )
+
+
+def load_task(
+    name_or_path: str | Path,
+    *,
+    data_dir: Path | str | None = None,
+    columns: TaskColumns | None = None,
+    announce: Callable[[str], object] | None = None,
+) -> RegressionTask:
+    """Load one task: :func:`load_tasks` for a registered task or a file with a single target column."""
+    tasks = load_tasks(name_or_path, data_dir=data_dir, columns=columns, announce=announce)
+    if len(tasks) != 1:
+        raise ValueError(f"{name_or_path}: {len(tasks)} target columns make {len(tasks)} tasks; use load_tasks.")
+    return tasks[0]
 
 
 def task_names() -> list[str]:
@@ -68,4 +95,5 @@ def task_names() -> list[str]:
     return sorted(TASKS)
 
 
-__all__ = ["SPLIT_NAMES", "TASKS", "RegressionTask", "TaskLoader", "default_data_dir", "load_task", "task_names"]
+__all__ = ["SPLIT_NAMES", "TASKS", "RegressionTask", "TaskColumns", "TaskLoader", "default_data_dir", "load_task",
+           "load_tasks", "task_names"]
