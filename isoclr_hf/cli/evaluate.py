@@ -8,20 +8,27 @@ and a card with the report's figures) that `pipeline(model=DIR/head, trust_remot
 without this package and `isoclr push` uploads. An existing non-empty DIR is kept unless --overwrite
 is given.
 
-Example:
+A task is a bundled benchmark by name or a parquet/CSV/TSV(.gz) file whose columns the --*-column
+options name (see isoclr_hf.evaluation.task_files); a task whose test split has fewer than 20
+examples is refused.
+
+Examples:
     isoclr evaluate --model runs/isoclr-s --task te_5utr_hek293 --out reports/te_hek293
+    isoclr evaluate --model runs/isoclr-s --task utrs.csv --sequence-column seq --target-column y --group-column gene \\
+        --out reports/utrs
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from ..evaluation.comparison import ComparisonSettings, run_comparison
-from ..evaluation.loading import resolve_model_path
+from ..evaluation.loading import load_encoder, resolve_model_path
 from ..evaluation.low_data import DEFAULT_FRACTIONS, DEFAULT_MIN_TRAIN, DEFAULT_SEEDS
 from ..evaluation.report import (
     plot_embedding_map,
@@ -31,11 +38,13 @@ from ..evaluation.report import (
     write_json,
     write_markdown,
 )
-from ..evaluation.tasks import load_task, task_names
+from ..evaluation.splits import MIN_TEST_EXAMPLES, evaluation_splits
+from ..evaluation.task_files import TASK_FILE_FORMATS, TaskColumns
+from ..evaluation.tasks import RegressionTask, load_tasks, task_names
 from ..hub.package import prepare_model_folder
 from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification
 from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
-from ..training.fine_tuning import FineTuneSettings
+from ..training.fine_tuning import DEFAULT_LEARNING_RATES, FineTuneSettings
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -60,8 +69,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Allow a model that is not an IsoCLR model, running the code in its folder. "
                              "IsoCLR folders always load with this package's classes.")
     parser.add_argument("--task", required=True,
-                        help=f"One of {', '.join(task_names())}, or an mRNABench-layout .parquet file "
-                             "(columns sequence, cds, splice, target, gene).")
+                        help=f"One of {', '.join(task_names())}, or a task file: {TASK_FILE_FORMATS}, with a "
+                             "header; the mRNABench layout (sequence, cds, splice, target, gene) needs no column "
+                             "options.")
+    parser.add_argument("--sequence-column", default=None, metavar="NAME",
+                        help="Task file: the sequence column (default: sequence).")
+    parser.add_argument("--target-column", action="append", default=None, metavar="NAME[,NAME...]",
+                        help="Task file: the target column(s), repeatable or comma-separated (default: target). "
+                             "Several targets are evaluated one after the other, each into OUT/<target>/.")
+    parser.add_argument("--group-column", default=None, metavar="NAME",
+                        help="Task file: rows of one group (gene) never straddle splits (default: gene or gene_id "
+                             "when present, else each row its own group, with a warning).")
+    parser.add_argument("--cds-column", default=None, metavar="NAME",
+                        help="Task file: the CDS, per row 'start:end' / 'start-end' / [start, end] (0-based, end "
+                             "exclusive) or a 0/1 track marking each codon's first nucleotide; empty = non-coding "
+                             "(default: cds when present, else every row non-coding).")
+    parser.add_argument("--exon-ends-column", default=None, metavar="NAME",
+                        help="Task file: exon ends per row, a list like '41,120' (0-based exclusive) or a 0/1 "
+                             "splice track marking each exon's last nucleotide (default: splice or exon_ends "
+                             "when present, else one exon per row).")
     parser.add_argument("--out", required=True, type=Path, help="Folder for the report, plots and head.")
     parser.add_argument("--overwrite", action="store_true",
                         help="Write into an existing --out, replacing its report, plots and head/.")
@@ -79,12 +105,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Fewest training examples at any fraction.")
     parser.add_argument("--fine-tune-fractions", type=_floats, default="1",
                         help="Fractions at which both encoders are fine-tuned; 'none' skips fine-tuning.")
-    parser.add_argument("--fine-tune-seeds", type=_ints, default="0", help="Seeds of the fine-tuning runs.")
+    parser.add_argument("--fine-tune-seeds", type=_ints, default=None,
+                        help="Split seeds of the fine-tuning runs (default: every --seeds value).")
     parser.add_argument("--epochs", type=int, default=3, help="Fine-tuning epochs.")
     parser.add_argument("--max-steps", type=int, default=None, help="Cap on fine-tuning steps per run.")
     parser.add_argument("--batch-size", type=int, default=32, help="Fine-tuning batch size.")
-    parser.add_argument("--learning-rate", type=float, default=FineTuneSettings.learning_rate,
-                        help="Encoder learning rate for fine-tuning (the paper used 0.01).")
+    parser.add_argument("--learning-rates", type=_floats, default=_text(DEFAULT_LEARNING_RATES),
+                        help="Encoder learning rates for fine-tuning, one run each; the best on validation is kept.")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="One encoder learning rate instead of the grid (the paper used 0.01).")
     parser.add_argument("--head-learning-rate", type=float, default=FineTuneSettings.head_learning_rate,
                         help="Head learning rate for fine-tuning (the paper's).")
     parser.add_argument("--lr-decay", type=float, default=FineTuneSettings.lr_decay,
@@ -123,11 +152,34 @@ def settings_from_args(args: argparse.Namespace) -> ComparisonSettings:
         min_train=args.min_train,
         fine_tune_fractions=args.fine_tune_fractions,
         fine_tune_seeds=args.fine_tune_seeds,
-        fine_tune=FineTuneSettings(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
-                                   head_learning_rate=args.head_learning_rate, lr_decay=args.lr_decay,
-                                   max_steps=args.max_steps),
+        fine_tune=FineTuneSettings(
+            epochs=args.epochs, batch_size=args.batch_size,
+            learning_rates=args.learning_rates if args.learning_rate is None else (args.learning_rate,),
+            head_learning_rate=args.head_learning_rate, lr_decay=args.lr_decay, max_steps=args.max_steps,
+        ),
         max_examples=None if args.full else args.max_examples,
     )
+
+
+def columns_from_args(args: argparse.Namespace) -> TaskColumns | None:
+    """The task-file columns the command line names (``None`` when no column option is given)."""
+    options = (args.sequence_column, args.target_column, args.group_column, args.cds_column, args.exon_ends_column)
+    if all(option is None for option in options):
+        return None
+    targets = tuple(name.strip() for value in args.target_column or ["target"] for name in value.split(",")
+                    if name.strip())
+    return TaskColumns(sequence=args.sequence_column or "sequence", targets=targets, group=args.group_column,
+                       cds=args.cds_column, exon_ends=args.exon_ends_column)
+
+
+def check_test_splits(task: RegressionTask, settings: ComparisonSettings) -> None:
+    """Refuse, before any work, a task with fewer than MIN_TEST_EXAMPLES test examples on any split seed."""
+    seeds = tuple(settings.seeds)
+    tune_seeds = getattr(settings, "fine_tune_seeds", None)
+    if settings.fine_tune_fractions and tune_seeds:
+        seeds = seeds + tuple(tune_seeds)
+    evaluation_splits(task, seeds=seeds, max_examples=settings.max_examples,
+                      subsample_seed=settings.split_seed, min_test=MIN_TEST_EXAMPLES)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,7 +190,24 @@ def run(args: argparse.Namespace) -> int:
     model_path = resolve_model_path(args.model, announce=print)
     # A local folder as the model (a run's final/); a Hub id as given, not its cache folder.
     model_name = str(model_path) if Path(args.model).expanduser().exists() else str(args.model)
-    task = load_task(args.task, data_dir=args.data_dir)
+    tasks = load_tasks(args.task, data_dir=args.data_dir, columns=columns_from_args(args),
+                       announce=lambda text: print(f"warning: {text}", file=sys.stderr))
+    # The model is checked first (its errors name the folder), then every task's split is checked
+    # (>= MIN_TEST_EXAMPLES test examples) before any embedding or training.
+    load_encoder(model_path, trust_remote_code=args.trust_remote_code)
+    for task in tasks:
+        check_test_splits(task, settings)
+    for task in tasks:
+        folder = out if len(tasks) == 1 else out / task.target_name
+        if len(tasks) > 1:
+            print(f"\nTarget {task.target_name} ({task.name}) -> {folder}")
+        evaluate_task(task, folder, args, settings, model_path, model_name, started)
+    return 0
+
+
+def evaluate_task(task: RegressionTask, out: Path, args: argparse.Namespace, settings: ComparisonSettings,
+                  model_path: Path, model_name: str, started: float) -> None:
+    """Compare, plot and write one task's report (and head) into ``out``."""
     outcome = run_comparison(task, model_path, settings=settings, progress=not args.quiet,
                              trust_remote_code=args.trust_remote_code)
     out.mkdir(parents=True, exist_ok=True)
@@ -159,14 +228,16 @@ def run(args: argparse.Namespace) -> int:
                  f"validation split ({len(outcome.split['validation'])} examples).")
     if settings.fine_tune_fractions:
         tune = settings.fine_tune
-        notes.append(f"Fine-tuning: {tune.epochs} epochs, batch {tune.batch_size}, Adam, encoder lr "
-                     f"{tune.learning_rate:g} (no weight decay), head lr {tune.head_learning_rate:g}, decay "
+        rates = ", ".join(f"{rate:g}" for rate in tune.learning_rates or (tune.learning_rate,))
+        notes.append(f"Fine-tuning: {tune.epochs} epochs, batch {tune.batch_size}, Adam, encoder lr chosen on "
+                     f"validation from {rates} (no weight decay), head lr {tune.head_learning_rate:g}, decay "
                      f"{tune.lr_decay:g}/epoch, head zero-initialised, best validation epoch kept.")
     extra = {
         "settings": {"max_examples": settings.max_examples, "fractions": list(settings.fractions),
                      "seeds": list(settings.seeds), "min_train": settings.min_train,
                      "fine_tune_fractions": list(settings.fine_tune_fractions),
-                     "fine_tune_seeds": list(settings.fine_tune_seeds), "fine_tune": vars(settings.fine_tune)},
+                     "fine_tune_seeds": list(settings.fine_tune_seeds or settings.seeds),
+                     "fine_tune": vars(settings.fine_tune)},
         "splits": {name: len(indices) for name, indices in outcome.split.items()},
         "notes": notes,
         "timings": {**outcome.timings, "total_s": time.perf_counter() - started},
@@ -184,4 +255,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nWrote {out / 'report.md'}, {out / 'report.json'} and plots"
           f"{' and the head in ' + str(out / 'head') if outcome.head is not None and not args.no_head else ''} "
           f"({time.perf_counter() - started:.0f} s).")
-    return 0

@@ -1,15 +1,28 @@
 """The side-by-side comparison behind ``isoclr evaluate``.
 
-In one run, on one split of one task: the encoder under test (``pretrained``), the same
+In one run, on the same splits of one task: the encoder under test (``pretrained``), the same
 architecture freshly initialised with a fixed seed (``random_init``), and a ridge on k-mer, length
 and GC features (``kmer_baseline``). Both encoders are linear-probed at every training fraction and
-seed and fully fine-tuned at the chosen fractions; the baseline is fitted at every fraction and seed.
+seed and fully fine-tuned at the chosen fractions and seeds; the baseline is fitted at every
+fraction and seed.
+
+A seed is a split seed: each seed draws its own grouped train/validation/test split (genes or
+homology groups never straddle two splits), and the training subsets of the low-data curve are
+drawn from that split with the same seed. All contenders see the same split and subset on a seed,
+so their differences are paired (:mod:`isoclr_hf.evaluation.statistics`). A task with its own split
+(Saluki's gene folds) uses that split for the first seed and grouped random splits of the same
+genes for the others, so the paper's split is one of the repeats.
+
+Every result row carries, besides the report contract's keys, ``split_seed``, ``n_train_split``
+(the whole training split of that seed), ``n_validation``, ``validation_mse``,
+``mean_baseline_mse`` (validation MSE of predicting the training mean) and ``worse_than_mean``;
+fine-tuning rows also ``learning_rate`` and ``best_epoch``.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +38,7 @@ from .loading import load_encoder, resolve_model_path
 from .low_data import DEFAULT_FRACTIONS, DEFAULT_MIN_TRAIN, DEFAULT_SEEDS, training_subsets
 from .metrics import regression_metrics
 from .probe import fit_ridge_probe
-from .splits import subsample_groups, task_split
+from .splits import evaluation_splits
 from .tasks import RegressionTask
 
 
@@ -35,15 +48,16 @@ class ComparisonSettings:
 
     Attributes:
         fractions: Training fractions of the low-data curve (probes and baseline).
-        seeds: Seeds of the low-data draws.
+        seeds: Split seeds; each gives a grouped split and the low-data draws on it (at least 5 for
+            the paired statistics to mean anything).
         min_train: Fewest training examples at any fraction.
         fine_tune_fractions: Fractions at which both encoders are fine-tuned (empty: no fine-tuning).
-        fine_tune_seeds: Seeds of the fine-tuning runs.
+        fine_tune_seeds: Split seeds of the fine-tuning runs (``None``: all of ``seeds``).
         fine_tune: Fine-tuning hyperparameters.
         max_examples: Subsample the task to about this many examples, whole groups at a time
             (``None``: all).
         batch_size: Batch size for embedding.
-        split_seed: Seed of the grouped split (tasks without their own folds) and of subsampling.
+        split_seed: Seed of the subsampling (``max_examples``).
         init_seed: Seed of the random-initialisation control.
     """
 
@@ -51,7 +65,7 @@ class ComparisonSettings:
     seeds: tuple[int, ...] = DEFAULT_SEEDS
     min_train: int = DEFAULT_MIN_TRAIN
     fine_tune_fractions: tuple[float, ...] = (1.0,)
-    fine_tune_seeds: tuple[int, ...] = (0,)
+    fine_tune_seeds: tuple[int, ...] | None = None
     fine_tune: FineTuneSettings = field(default_factory=FineTuneSettings)
     max_examples: int | None = 2000
     batch_size: int = 64
@@ -65,15 +79,17 @@ class ComparisonOutcome:
 
     Attributes:
         task: The (possibly subsampled) task that was evaluated.
-        split: Indices of train/validation/test into ``task``.
-        results: One dict per run, with the keys of the report contract.
+        split: Indices of train/validation/test into ``task`` of the first seed.
+        results: One dict per run, with the keys of the report contract (and those in the module docstring).
         test_predictions: ``"encoder/method"`` -> predictions on the test split of the full-data run
-            (first seed).
+            (first seed, so on ``split["test"]``).
         embeddings: ``"pretrained"``/``"random_init"`` -> embeddings of all examples. Shape: (n, hidden).
         head: The pretrained encoder fine-tuned on the full training split (first seed), or ``None``.
         floored_fractions: Fractions whose subsets were raised to ``min_train`` examples.
         timings: Seconds spent per stage.
         tokenizer: The model's tokenizer (saved with the head).
+        splits: Split seed -> indices of train/validation/test into ``task``.
+        merged_fractions: Requested fraction -> the fraction it was merged into (same n).
     """
 
     task: RegressionTask
@@ -85,6 +101,8 @@ class ComparisonOutcome:
     floored_fractions: list[float]
     timings: dict[str, float]
     tokenizer: PreTrainedTokenizerBase | None = None
+    splits: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
+    merged_fractions: dict[float, float] = field(default_factory=dict)
 
 
 def _encoders(model_path: str | Path, init_seed: int, *, trust_remote_code: bool = False) -> dict[str, IsoCLRModel]:
@@ -95,9 +113,14 @@ def _encoders(model_path: str | Path, init_seed: int, *, trust_remote_code: bool
 
 
 def _result(encoder: str, method: str, fraction: float, seed: int, n_train: int, labels: np.ndarray,
-            predictions: np.ndarray) -> dict[str, object]:
+            predictions: np.ndarray, *, n_validation: int, validation_mse: float, mean_baseline_mse: float,
+            n_train_split: int) -> dict[str, object]:
     return {"encoder": encoder, "method": method, "train_fraction": float(fraction), "seed": int(seed),
-            "n_train": int(n_train), "n_test": len(labels), **regression_metrics(predictions, labels)}
+            "n_train": int(n_train), "n_test": len(labels), **regression_metrics(predictions, labels),
+            "split_seed": int(seed), "n_train_split": int(n_train_split), "n_validation": int(n_validation),
+            "validation_mse": float(validation_mse),
+            "mean_baseline_mse": float(mean_baseline_mse),
+            "worse_than_mean": bool(not validation_mse < mean_baseline_mse)}
 
 
 def run_comparison(
@@ -123,12 +146,25 @@ def run_comparison(
     tokenizer = load_tokenizer(model_path, trust_remote_code=trust_remote_code)
     encoders = _encoders(model_path, settings.init_seed, trust_remote_code=trust_remote_code)
     timings: dict[str, float] = {}
-    if settings.max_examples is not None and len(task) > settings.max_examples:
-        task = task.subset(subsample_groups(task.groups, settings.max_examples, seed=settings.split_seed))
+    seeds = tuple(settings.seeds)
+    if not seeds:
+        raise ValueError("Give at least one seed.")
+    tune_seeds = seeds if settings.fine_tune_seeds is None else tuple(settings.fine_tune_seeds)
+    full_size = len(task)
+    # The same subsampling and splits as the CLI's up-front check (splits.evaluation_splits).
+    task, splits = evaluation_splits(task, seeds=seeds + tune_seeds, max_examples=settings.max_examples,
+                                     subsample_seed=settings.split_seed, min_test=0)
+    task = replace(task, notes=list(task.notes))  # notes added below stay with this run
+    if len(task) < full_size:
         task.notes.append(f"Subsampled to {len(task)} examples (whole groups; --max-examples "
                           f"{settings.max_examples}; --full uses all).")
-    split = task_split(task, seed=settings.split_seed)
-    train, validation, test = (task.subset(split[name]) for name in ("train", "validation", "test"))
+    if task.predefined_split is not None and len(splits) > 1:
+        task.notes.append(f"Seed {seeds[0]} uses the task's own split; seeds "
+                          f"{', '.join(str(s) for s in list(splits)[1:])} use grouped random 80/10/10 splits "
+                          "of the same groups.")
+    else:
+        task.notes.append(f"{len(splits)} grouped 80/10/10 splits (seeds {', '.join(str(s) for s in splits)}); "
+                          "all encoders and methods share the split and training subset of each seed.")
 
     start = time.perf_counter()
     features = {"kmer_baseline": sequence_features(task.records)}
@@ -142,48 +178,67 @@ def run_comparison(
     start = time.perf_counter()
     results: list[dict[str, object]] = []
     test_predictions: dict[str, np.ndarray] = {}
-    subsets = training_subsets(len(train), fractions=settings.fractions, seeds=settings.seeds,
-                               min_train=settings.min_train)
-    floored = sorted({s.fraction for s in subsets if s.floored})
-    for subset in subsets:
-        chosen = split["train"][subset.indices]
-        for name, matrix in features.items():
-            probe = fit_ridge_probe(matrix[chosen], task.labels[chosen],
-                                    matrix[split["validation"]], validation.labels)
-            predictions = probe.predict(matrix[split["test"]])
-            method = "ridge" if name == "kmer_baseline" else "linear_probe"
-            results.append(_result(name, method, subset.fraction, subset.seed, len(chosen), test.labels, predictions))
-            if subset.fraction == max(settings.fractions) and subset.seed == settings.seeds[0]:
-                test_predictions[f"{name}/{method}"] = predictions
+    floored: set[float] = set()
+    merged: dict[float, float] = {}
+    for seed in seeds:
+        split = splits[seed]
+        validation_labels, test_labels = task.labels[split["validation"]], task.labels[split["test"]]
+        for subset in training_subsets(len(split["train"]), fractions=settings.fractions, seeds=(seed,),
+                                       min_train=settings.min_train):
+            if subset.floored:
+                floored.add(subset.fraction)
+            merged.update({f: subset.fraction for f in subset.merged_fractions})
+            chosen = split["train"][subset.indices]
+            baseline = float(np.mean((validation_labels - task.labels[chosen].mean()) ** 2))
+            for name, matrix in features.items():
+                probe = fit_ridge_probe(matrix[chosen], task.labels[chosen],
+                                        matrix[split["validation"]], validation_labels)
+                predictions = probe.predict(matrix[split["test"]])
+                method = "ridge" if name == "kmer_baseline" else "linear_probe"
+                results.append(_result(name, method, subset.fraction, seed, len(chosen), test_labels, predictions,
+                                       n_validation=len(validation_labels),
+                                       validation_mse=probe.validation_mse[probe.alpha],
+                                       mean_baseline_mse=baseline, n_train_split=len(split["train"])))
+                if subset.fraction == max(settings.fractions) and seed == seeds[0]:
+                    test_predictions[f"{name}/{method}"] = predictions
+    if merged:
+        task.notes.append("Training fractions giving the same number of examples were merged into the largest: "
+                          + ", ".join(f"{f:g} -> {to:g}" for f, to in sorted(merged.items())) + ".")
     timings["probes_s"] = time.perf_counter() - start
 
     start = time.perf_counter()
     head = None
-    tune_subsets = training_subsets(len(train), fractions=settings.fine_tune_fractions,
-                                    seeds=settings.fine_tune_seeds, min_train=settings.min_train)
-    for subset in tune_subsets if settings.fine_tune_fractions else []:
-        chosen = train.subset(subset.indices)
-        for name in ("pretrained", "random_init"):
-            model = build_regression_model(
-                model_path, target_name=task.target_name, target_mean=float(chosen.labels.mean()),
-                target_std=float(chosen.labels.std()), pretrained=name == "pretrained",
-                seed=settings.init_seed if name == "random_init" else subset.seed,
-                trust_remote_code=trust_remote_code,
-            )
-            tune_settings = FineTuneSettings(**{**settings.fine_tune.__dict__, "seed": subset.seed})
-            model, _ = fine_tune(model, tokenizer, chosen.records, chosen.labels, validation.records,
-                                 validation.labels, settings=tune_settings, accelerator=accelerator,
-                                 progress=progress)
-            predictions = predict_records(model, tokenizer, test.records, batch_size=settings.batch_size)
-            results.append(_result(name, "fine_tune", subset.fraction, subset.seed, len(chosen), test.labels,
-                                   predictions))
-            full_first = subset.fraction == max(settings.fine_tune_fractions) and subset.seed == tune_subsets[0].seed
-            if full_first:
-                test_predictions[f"{name}/fine_tune"] = predictions
-                if name == "pretrained":
-                    head = model
+    for seed in tune_seeds if settings.fine_tune_fractions else ():
+        split = splits[seed]
+        train, validation, test = (task.subset(split[name]) for name in ("train", "validation", "test"))
+        for subset in training_subsets(len(train), fractions=settings.fine_tune_fractions, seeds=(seed,),
+                                       min_train=settings.min_train):
+            chosen = train.subset(subset.indices)
+            for name in ("pretrained", "random_init"):
+                model = build_regression_model(
+                    model_path, target_name=task.target_name, target_mean=float(chosen.labels.mean()),
+                    target_std=float(chosen.labels.std()), pretrained=name == "pretrained",
+                    seed=settings.init_seed if name == "random_init" else seed,
+                    trust_remote_code=trust_remote_code,
+                )
+                tune_settings = FineTuneSettings(**{**settings.fine_tune.__dict__, "seed": seed})
+                model, history = fine_tune(model, tokenizer, chosen.records, chosen.labels, validation.records,
+                                           validation.labels, settings=tune_settings, accelerator=accelerator,
+                                           progress=progress)
+                predictions = predict_records(model, tokenizer, test.records, batch_size=settings.batch_size)
+                row = _result(name, "fine_tune", subset.fraction, seed, len(chosen), test.labels, predictions,
+                              n_validation=len(validation), validation_mse=history.best_validation_mse,
+                              mean_baseline_mse=history.mean_baseline_mse, n_train_split=len(train))
+                results.append({**row, "learning_rate": history.learning_rate, "best_epoch": history.best_epoch})
+                if subset.fraction == max(settings.fine_tune_fractions) and seed == tune_seeds[0]:
+                    if seed == seeds[0]:
+                        test_predictions[f"{name}/fine_tune"] = predictions
+                    if name == "pretrained":
+                        head = model
     timings["fine_tuning_s"] = time.perf_counter() - start
-    return ComparisonOutcome(task, split, results, test_predictions, embeddings, head, floored, timings, tokenizer)
+    split = splits[seeds[0]]
+    return ComparisonOutcome(task, split, results, test_predictions, embeddings, head, sorted(floored), timings,
+                             tokenizer, splits=splits, merged_fractions=merged)
 
 
 __all__ = ["ComparisonOutcome", "ComparisonSettings", "run_comparison"]

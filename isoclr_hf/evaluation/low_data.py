@@ -3,6 +3,11 @@
 A fraction of the training split is drawn per seed. A fraction of a small task can leave almost
 nothing (0.5% of 200 genes is one gene), so every subset has at least ``min_train`` examples; the
 subsets where that floor applied are marked, and the report says so.
+
+Every training fraction has its own n. Fractions that would give the same number of examples
+(0.5% and 1% of 1,000 both give 10 once the floor applies) are merged: only the largest of them is
+run, and the others are listed in its ``merged_fractions`` so the report can say so. A point of
+the curve is therefore never a repeat of another under a different label.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_FRACTIONS = (0.005, 0.01, 0.1, 1.0)
-DEFAULT_SEEDS = (0, 1, 2)
+# Five seeds: each is a split seed (a new grouped split) and the seed of the subset draws on it.
+DEFAULT_SEEDS = (0, 1, 2, 3, 4)
 # Fewest training examples a probe or fine-tuning run gets, whatever the fraction.
 DEFAULT_MIN_TRAIN = 10
 
@@ -27,12 +33,14 @@ class TrainingSubset:
         seed: Seed of the draw.
         indices: Positions into the training split. Shape: (n,).
         floored: True when ``fraction`` would have given fewer than the minimum and the minimum was used.
+        merged_fractions: Smaller requested fractions that gave the same n and were merged into this one.
     """
 
     fraction: float
     seed: int
     indices: np.ndarray
     floored: bool
+    merged_fractions: tuple[float, ...] = ()
 
 
 def training_subsets(
@@ -45,7 +53,8 @@ def training_subsets(
     """Random subsets of ``range(n_train)`` for every fraction and seed.
 
     The full split (fraction 1) is the same for every seed, so it is returned once, with the first
-    seed.
+    seed. Fractions giving the same subset size are merged into the largest of them (see the module
+    docstring).
 
     Args:
         n_train: Size of the training split.
@@ -60,16 +69,21 @@ def training_subsets(
         raise ValueError("The training split is empty.")
     if not seeds:
         raise ValueError("Give at least one seed.")
-    subsets = []
-    for fraction in sorted(fractions):
+    sizes: dict[int, list[float]] = {}  # subset size -> the fractions giving it, ascending
+    for fraction in sorted(set(fractions)):
         if not 0 < fraction <= 1:
             raise ValueError(f"Training fractions must be in (0, 1], got {fraction}.")
+        size = min(n_train, max(math.ceil(fraction * n_train), min_train))
+        sizes.setdefault(size, []).append(fraction)
+    subsets = []
+    for size, same in sorted(sizes.items()):
+        fraction = same[-1]
         wanted = math.ceil(fraction * n_train)
-        size = min(n_train, max(wanted, min_train))
         for seed in seeds if size < n_train else seeds[:1]:
             rng = np.random.default_rng([seed, round(fraction * 1e6)])
             indices = np.sort(rng.choice(n_train, size=size, replace=False))
-            subsets.append(TrainingSubset(fraction, seed, indices, floored=wanted < size))
+            subsets.append(TrainingSubset(fraction, seed, indices, floored=wanted < size,
+                                          merged_fractions=tuple(same[:-1])))
     return subsets
 
 

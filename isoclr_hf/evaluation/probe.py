@@ -1,9 +1,15 @@
 """Ridge probe on frozen features, the penalty chosen on the validation split.
 
 Used for the linear probe on pooled embeddings and for the k-mer/length/GC baseline, so the two
-differ only in their features. Standardisation and the fits are scikit-learn's
-(``StandardScaler``, ``Ridge``); only the choice of the penalty on a held-out validation split, as
-in the paper's linear probing, is done here (``RidgeCV`` chooses by cross-validation instead).
+differ only in their features. Standardisation is scikit-learn's (``StandardScaler``); the penalty
+is chosen on a held-out validation split, as in the paper's linear probing (``RidgeCV`` chooses by
+cross-validation instead).
+
+The fits: scikit-learn's ``Ridge`` refits from scratch for every penalty (a Gram matrix and a
+Cholesky solve each time), which on the 5,721 k-mer columns and 10,000 training examples costs
+minutes per probe. Small problems (``min(n, d) <= 2,000``) use ``Ridge``; larger ones use one
+eigendecomposition of ``X^T X`` (or of ``X X^T`` when there are fewer examples than features) for
+all penalties, which gives the same coefficients (checked against ``Ridge`` in the tests).
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ def fit_ridge_probe(
     validation_labels: np.ndarray,
     *,
     alphas: tuple[float, ...] = DEFAULT_ALPHAS,
+    eigen_threshold: int = 2000,
 ) -> RidgeProbe:
     """Fit ridge regressions on the training split and keep the penalty best on validation (MSE).
 
@@ -65,6 +72,8 @@ def fit_ridge_probe(
         validation_features: Shape: (n_validation, d).
         validation_labels: Shape: (n_validation,).
         alphas: Penalties to try.
+        eigen_threshold: Above this ``min(n_train, d)`` all penalties share one eigendecomposition
+            instead of one ``sklearn.linear_model.Ridge`` fit each (same result, faster).
 
     Returns:
         The probe fitted on the training split with the chosen penalty (the validation split
@@ -79,12 +88,38 @@ def fit_ridge_probe(
     scaler = StandardScaler()
     train_x = scaler.fit_transform(np.asarray(train_features, dtype=np.float64))  # (n_train, d)
     validation_x = scaler.transform(np.asarray(validation_features, dtype=np.float64))  # (n_validation, d)
-    fits = {alpha: Ridge(alpha=alpha).fit(train_x, train_labels) for alpha in alphas}
-    scores = {alpha: float(mean_squared_error(validation_labels, fit.predict(validation_x)))
-              for alpha, fit in fits.items()}
+    if min(train_x.shape) <= eigen_threshold:
+        fits = {alpha: Ridge(alpha=alpha).fit(train_x, train_labels) for alpha in alphas}
+        coefficients = {alpha: fit.coef_ for alpha, fit in fits.items()}
+        intercept = {alpha: float(fit.intercept_) for alpha, fit in fits.items()}
+    else:
+        coefficients = _ridge_path(train_x, train_labels - train_labels.mean(), alphas)
+        intercept = dict.fromkeys(alphas, float(train_labels.mean()))  # the features are centred
+    scores = {alpha: float(mean_squared_error(validation_labels, validation_x @ coefficients[alpha] + intercept[alpha]))
+              for alpha in alphas}
     best = min(scores, key=lambda a: (scores[a], -a))  # ties: the stronger penalty
-    chosen = fits[best]
-    return RidgeProbe(scaler.mean_, scaler.scale_, chosen.coef_, float(chosen.intercept_), best, scores)
+    return RidgeProbe(scaler.mean_, scaler.scale_, coefficients[best], intercept[best], best, scores)
+
+
+def _ridge_path(x: np.ndarray, y: np.ndarray, alphas: tuple[float, ...]) -> dict[float, np.ndarray]:
+    """Ridge coefficients ``(X^T X + alpha I)^-1 X^T y`` for every penalty from one eigendecomposition.
+
+    Args:
+        x: Centred features. Shape: (n, d).
+        y: Centred labels. Shape: (n,).
+        alphas: Penalties.
+
+    Returns:
+        Penalty -> coefficients. Shape of each: (d,).
+    """
+    n, d = x.shape
+    if n >= d:
+        eigenvalues, vectors = np.linalg.eigh(x.T @ x)  # (d,), (d, d)
+        projected = vectors.T @ (x.T @ y)  # (d,)
+        return {alpha: vectors @ (projected / (np.maximum(eigenvalues, 0.0) + alpha)) for alpha in alphas}
+    eigenvalues, vectors = np.linalg.eigh(x @ x.T)  # (n,), (n, n); the dual (kernel) form
+    projected = vectors.T @ y  # (n,)
+    return {alpha: x.T @ (vectors @ (projected / (np.maximum(eigenvalues, 0.0) + alpha))) for alpha in alphas}
 
 
 __all__ = ["DEFAULT_ALPHAS", "RidgeProbe", "fit_ridge_probe"]

@@ -6,7 +6,11 @@
      "results": [{"encoder", "method", "train_fraction", "seed", "n_train", "n_test",
                   "pearson", "spearman", "mse"}, ...], ...}
 
-plus ``settings``, ``notes``, ``splits`` and ``timings`` for the reader.
+plus ``comparisons`` (paired differences over seeds with 95% intervals and a verdict in words, see
+:mod:`isoclr_hf.evaluation.statistics`), and ``settings``, ``notes``, ``splits`` and ``timings``
+for the reader. ``report.md`` has the results table, the comparisons table with one sentence per
+comparison, and a warning for every run whose validation MSE was not below predicting the
+training mean (rows with ``worse_than_mean``).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..atomic_files import atomic_write, new_file_mode
+from .statistics import comparisons_markdown, paired_comparisons
 
 ENCODER_ORDER = {"pretrained": 0, "random_init": 1, "kmer_baseline": 2}
 METHOD_ORDER = {"linear_probe": 0, "fine_tune": 1, "ridge": 2}
@@ -30,7 +35,7 @@ def summarise(results: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(results)
     grouped = frame.groupby(["encoder", "method", "train_fraction"], sort=False)
     summary = grouped.agg(
-        n_train=("n_train", "mean"), n_test=("n_test", "first"), runs=("seed", "size"),
+        n_train=("n_train", "mean"), n_test=("n_test", "mean"), runs=("seed", "size"),
         pearson=("pearson", "mean"), pearson_sd=("pearson", "std"),
         spearman=("spearman", "mean"), spearman_sd=("spearman", "std"),
         mse=("mse", "mean"), mse_sd=("mse", "std"),
@@ -49,12 +54,13 @@ def _with_spread(mean: float, sd: float, style: str = ".3f") -> str:
 def markdown_table(results: list[dict[str, Any]]) -> str:
     """The results as a markdown table (mean ± sd over seeds)."""
     lines = [
-        "| train fraction | n train | encoder | method | runs | Pearson r | Spearman rho | MSE |",
-        "|---:|---:|---|---|---:|---:|---:|---:|",
+        "| train fraction | n train | n test | encoder | method | runs | Pearson r | Spearman rho | MSE |",
+        "|---:|---:|---:|---|---|---:|---:|---:|---:|",
     ]
     for row in summarise(results).itertuples(index=False):
         lines.append(
-            f"| {row.train_fraction:g} | {row.n_train:.0f} | {row.encoder} | {row.method} | {row.runs} | "
+            f"| {row.train_fraction:g} | {row.n_train:.0f} | {row.n_test:.0f} | {row.encoder} | {row.method} | "
+            f"{row.runs} | "
             f"{_with_spread(row.pearson, row.pearson_sd)} | {_with_spread(row.spearman, row.spearman_sd)} | "
             f"{_with_spread(row.mse, row.mse_sd, '.4g')} |"
         )
@@ -71,7 +77,11 @@ def report_dict(
     results: list[dict[str, Any]],
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The ``report.json`` content (contract keys first, then ``extra``)."""
+    """The ``report.json`` content (contract keys first, then ``comparisons``, then ``extra``).
+
+    ``comparisons`` are the paired differences of :func:`~isoclr_hf.evaluation.statistics.paired_comparisons`
+    over the seeds of ``results``.
+    """
     return {
         "task": task_name,
         "task_type": "regression",
@@ -79,8 +89,46 @@ def report_dict(
         "dataset": {"name": dataset_name, "source": source},
         "model": model,
         "results": results,
+        "comparisons": paired_comparisons(results),
         **(extra or {}),
     }
+
+
+def worse_than_mean_warnings(results: list[dict[str, Any]]) -> list[str]:
+    """Sentences on runs whose validation MSE did not beat predicting the training mean (``worse_than_mean``).
+
+    Fine-tuning runs get one sentence per encoder and fraction with the worst case in figures; probes
+    and the k-mer ridge (whose strongest penalty is close to the mean predictor) one sentence each,
+    listing the fractions.
+    """
+    flagged: dict[tuple[str, str, float], list[dict[str, Any]]] = {}
+    totals: dict[tuple[str, str, float], int] = {}
+    for row in results:
+        key = (row["encoder"], row["method"], float(row["train_fraction"]))
+        totals[key] = totals.get(key, 0) + 1
+        if row.get("worse_than_mean"):
+            flagged.setdefault(key, []).append(row)
+    sentences = []
+    for (encoder, method, fraction), rows in sorted(flagged.items()):
+        if method != "fine_tune":
+            continue
+        worst = max(rows, key=lambda r: float(r["validation_mse"]) - float(r["mean_baseline_mse"]))
+        sentences.append(
+            f"{encoder} fine-tuning at training fraction {fraction:g}: in {len(rows)} of "
+            f"{totals[(encoder, method, fraction)]} runs the best validation MSE was not below predicting the "
+            f"training mean (e.g. seed {worst['seed']}: {float(worst['validation_mse']):.4g} vs "
+            f"{float(worst['mean_baseline_mse']):.4g}); those runs learnt nothing usable, and their test figures "
+            "say nothing about the encoder."
+        )
+    others: dict[tuple[str, str], list[str]] = {}
+    for (encoder, method, fraction), rows in sorted(flagged.items()):
+        if method != "fine_tune":
+            others.setdefault((encoder, method), []).append(
+                f"{len(rows)}/{totals[(encoder, method, fraction)]} runs at fraction {fraction:g}")
+    for (encoder, method), parts in others.items():
+        sentences.append(f"{encoder} {method.replace('_', ' ')}: no better than predicting the training mean on "
+                         f"validation in {', '.join(parts)} (the penalty chosen shrinks it to about the mean).")
+    return sentences
 
 
 def _json_safe(value: Any) -> Any:
@@ -101,8 +149,30 @@ def write_json(report: dict[str, Any], path: Path) -> None:
 
 
 def write_markdown(report: dict[str, Any], path: Path, *, plots: list[str], notes: list[str]) -> str:
-    """Write ``report.md``: the table, the notes and links to the plots. Returns the table."""
+    """Write ``report.md``: the table, the paired comparisons, warnings, the notes and links to the plots.
+
+    Returns:
+        The results table.
+    """
     table = markdown_table(report["results"])
+    comparisons = report.get("comparisons")
+    if comparisons is None:
+        comparisons = paired_comparisons(report["results"])
+    warnings = worse_than_mean_warnings(report["results"])
+    comparison_part = comparisons_markdown(comparisons, metric="pearson")
+    statistics_part = [
+        "## Paired comparisons (Pearson r)",
+        "",
+        "Per seed, the two sides share the split and the training subset; the difference is first - second. "
+        "The 95% interval is the corrected resampled t-interval (Nadeau & Bengio), which widens the plain "
+        "t-interval because the seeds' training sets overlap; a difference is within noise when its interval "
+        "includes 0. Spearman rho and MSE comparisons are in report.json.",
+        "",
+        comparison_part,
+        "",
+    ] if comparison_part else []
+    warning_part = ["## Runs worse than predicting the training mean", "",
+                    *[f"- {sentence}" for sentence in warnings], ""] if warnings else []
     parts = [
         f"# {report['task']}: {report['dataset']['name']}",
         "",
@@ -112,6 +182,8 @@ def write_markdown(report: dict[str, Any], path: Path, *, plots: list[str], note
         "",
         table,
         "",
+        *warning_part,
+        *statistics_part,
         "## Notes",
         "",
         *[f"- {note}" for note in notes],
@@ -208,6 +280,7 @@ __all__ = [
     "plot_predicted_vs_measured",
     "report_dict",
     "summarise",
+    "worse_than_mean_warnings",
     "write_json",
     "write_markdown",
 ]

@@ -3,7 +3,10 @@
 The recipe follows the IsoCLR paper: the head's last layer starts at zero (``classifier_zero_init``),
 Adam, exponential learning-rate decay of 0.95 per epoch, and no weight decay on the pretrained
 encoder. Where it departs from the paper (the encoder's learning rate), the reason is given on
-:class:`FineTuneSettings`. The best epoch on the validation split is kept.
+:class:`FineTuneSettings`. The encoder's learning rate is chosen from a small grid
+(``FineTuneSettings.learning_rates``) on the validation split, and within each run the best epoch
+on the validation split is kept. The run is compared with predicting the training mean on the
+validation split: :attr:`FineTuneHistory.worse_than_mean` says when fine-tuning did not beat it.
 
 :func:`run_fine_tuning` is the whole procedure of ``training/finetune.py`` (task -> grouped split ->
 fine-tuned head saved with its test metrics); ``isoclr evaluate`` calls :func:`fine_tune` directly for
@@ -37,6 +40,9 @@ from ..evaluation.tasks import RegressionTask, load_task
 from ..models.isoclr import IsoCLRConfig, IsoCLRForSequenceClassification
 from .checkpoints import write_json_atomically
 
+# Encoder learning rates tried on the validation split.
+DEFAULT_LEARNING_RATES = (1e-4, 3e-4, 1e-3)
+
 
 @dataclass
 class FineTuneSettings:
@@ -45,9 +51,12 @@ class FineTuneSettings:
     Attributes:
         epochs: Passes over the training split.
         batch_size: Examples per optimisation step (per process).
-        learning_rate: Adam learning rate of the encoder. The paper uses 0.01 for all weights; the
-            default here is 1e-3, because 0.01 made the briefly pretrained demo encoder diverge on
-            the bundled half-life task.
+        learning_rate: Adam learning rate of the encoder when ``learning_rates`` is empty. The paper
+            uses 0.01 for all weights; the default here is 1e-3, because 0.01 made the briefly
+            pretrained demo encoder diverge on the bundled half-life task.
+        learning_rates: Encoder learning rates tried, one full run each from the same starting
+            weights; the run with the lowest validation MSE (at its best epoch) is kept. Empty: only
+            ``learning_rate``. The runtime grows with the number of rates.
         head_learning_rate: Adam learning rate of the head (paper: 0.01).
         lr_decay: Per-epoch exponential decay factor (paper: 0.95).
         head_weight_decay: Decoupled weight decay on the head only; the pretrained encoder gets none.
@@ -58,6 +67,7 @@ class FineTuneSettings:
     epochs: int = 10
     batch_size: int = 32
     learning_rate: float = 1e-3
+    learning_rates: tuple[float, ...] = DEFAULT_LEARNING_RATES
     head_learning_rate: float = 1e-2
     lr_decay: float = 0.95
     head_weight_decay: float = 0.0
@@ -67,12 +77,29 @@ class FineTuneSettings:
 
 @dataclass
 class FineTuneHistory:
-    """Per-epoch training loss (normalised units) and validation MSE (original units)."""
+    """Per-epoch training loss (normalised units) and validation MSE (original units) of the kept run.
+
+    Attributes:
+        train_loss, validation_mse: Per epoch, of the run with the chosen learning rate.
+        best_epoch: The kept epoch (0-based).
+        steps: Optimisation steps of the kept run.
+        learning_rate: The chosen encoder learning rate.
+        grid_validation_mse: Best validation MSE per learning rate tried.
+        best_validation_mse: Validation MSE of the kept weights.
+        mean_baseline_mse: Validation MSE of predicting the training-split mean for every example.
+        worse_than_mean: True when ``best_validation_mse`` is not below ``mean_baseline_mse``:
+            fine-tuning learnt nothing usable (the report says so).
+    """
 
     train_loss: list[float] = field(default_factory=list)
     validation_mse: list[float] = field(default_factory=list)
     best_epoch: int = -1
     steps: int = 0
+    learning_rate: float = math.nan
+    grid_validation_mse: dict[float, float] = field(default_factory=dict)
+    best_validation_mse: float = math.inf
+    mean_baseline_mse: float = math.nan
+    worse_than_mean: bool = False
 
 
 def load_tokenizer(model_path: str | Path, *, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
@@ -210,7 +237,7 @@ def _optimizer(model: IsoCLRForSequenceClassification, settings: FineTuneSetting
     )
 
 
-def fine_tune(
+def _fine_tune_once(
     model: IsoCLRForSequenceClassification,
     tokenizer: PreTrainedTokenizerBase,
     train_records: list[TranscriptRecord],
@@ -222,7 +249,7 @@ def fine_tune(
     accelerator: Accelerator | None = None,
     progress: bool = True,
 ) -> tuple[IsoCLRForSequenceClassification, FineTuneHistory]:
-    """Fine-tune all weights on the training split; keep the epoch best on validation MSE.
+    """One fine-tuning run at ``settings.learning_rate``; keep the epoch best on validation MSE.
 
     Args:
         model: A regression head whose config holds the target normalisation.
@@ -287,7 +314,71 @@ def fine_tune(
     if best_state is not None:
         unwrapped.load_state_dict(best_state)
     unwrapped.eval()
+    history.best_validation_mse = best_mse
+    history.learning_rate = settings.learning_rate
     return unwrapped, history
+
+
+def fine_tune(
+    model: IsoCLRForSequenceClassification,
+    tokenizer: PreTrainedTokenizerBase,
+    train_records: list[TranscriptRecord],
+    train_labels: np.ndarray,
+    validation_records: list[TranscriptRecord],
+    validation_labels: np.ndarray,
+    *,
+    settings: FineTuneSettings | None = None,
+    accelerator: Accelerator | None = None,
+    progress: bool = True,
+) -> tuple[IsoCLRForSequenceClassification, FineTuneHistory]:
+    """Fine-tune all weights; choose the encoder learning rate and the epoch on validation MSE.
+
+    Each learning rate of ``settings.learning_rates`` (or ``settings.learning_rate`` alone when that
+    is empty) gets a full run from the same starting weights and the same shuffling seed; the run
+    with the lowest validation MSE at its best epoch is kept. The result is also compared with
+    predicting the training mean on the validation split (``history.worse_than_mean``).
+
+    Args:
+        model: A regression head whose config holds the target normalisation.
+        tokenizer: The model's tokenizer.
+        train_records, train_labels: Training split; labels in original units.
+        validation_records, validation_labels: Validation split, for choosing the rate and the epoch.
+        settings: Hyperparameters (defaults: :class:`FineTuneSettings`).
+        accelerator: An ``Accelerator`` (devices, processes, mixed precision); a default one when ``None``.
+        progress: Show a tqdm bar.
+
+    Returns:
+        The unwrapped model with the chosen run's best weights, in eval mode, and its history.
+    """
+    settings = settings or FineTuneSettings()
+    if len(train_records) == 0 or len(validation_records) == 0:
+        raise ValueError("Fine-tuning needs non-empty training and validation splits.")
+    rates = tuple(settings.learning_rates) or (settings.learning_rate,)
+    start = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()} if len(rates) > 1 else None
+    # The same model object is trained in place for every rate; the best run's weights are copied out.
+    best: tuple[IsoCLRForSequenceClassification, FineTuneHistory, dict[str, torch.Tensor] | None] | None = None
+    grid: dict[float, float] = {}
+    for rate in rates:
+        if start is not None:
+            model.load_state_dict(start)
+        run_settings = FineTuneSettings(**{**settings.__dict__, "learning_rate": rate, "learning_rates": ()})
+        tuned, history = _fine_tune_once(model, tokenizer, train_records, train_labels, validation_records,
+                                         validation_labels, settings=run_settings, accelerator=accelerator,
+                                         progress=progress)
+        grid[rate] = history.best_validation_mse
+        if best is None or history.best_validation_mse < best[1].best_validation_mse:
+            state = {k: v.detach().cpu().clone() for k, v in tuned.state_dict().items()} if len(rates) > 1 else None
+            best = (tuned, history, state)
+    assert best is not None
+    tuned, history, state = best
+    if state is not None:
+        tuned.load_state_dict(state)
+    tuned.eval()
+    history.grid_validation_mse = grid
+    labels = np.asarray(validation_labels, dtype=np.float64)
+    history.mean_baseline_mse = float(np.mean((labels - float(np.mean(train_labels))) ** 2))
+    history.worse_than_mean = not history.best_validation_mse < history.mean_baseline_mse
+    return tuned, history
 
 
 def build_fine_tuning_parser() -> argparse.ArgumentParser:
@@ -309,8 +400,12 @@ def build_fine_tuning_parser() -> argparse.ArgumentParser:
     defaults = FineTuneSettings()
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="Per process.")
-    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate,
-                        help="Encoder learning rate (default 1e-3; the paper used 0.01).")
+    parser.add_argument("--learning-rate", type=float, default=None,
+                        help="One encoder learning rate (no grid; the paper used 0.01).")
+    parser.add_argument("--learning-rates", type=lambda text: tuple(float(v) for v in text.split(",")),
+                        default=defaults.learning_rates,
+                        help="Comma-separated encoder learning rates, the best on validation is kept "
+                             f"(default {','.join(f'{r:g}' for r in defaults.learning_rates)}).")
     parser.add_argument("--head-learning-rate", type=float, default=defaults.head_learning_rate)
     parser.add_argument("--lr-decay", type=float, default=defaults.lr_decay, help="Per-epoch decay (paper 0.95).")
     parser.add_argument("--head-weight-decay", type=float, default=defaults.head_weight_decay)
@@ -358,7 +453,9 @@ def run_fine_tuning(args: argparse.Namespace) -> dict[str, object]:
     )
     tokenizer = load_tokenizer(args.model, trust_remote_code=args.trust_remote_code)
     settings = FineTuneSettings(
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate,
+        epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate if args.learning_rate is not None else FineTuneSettings.learning_rate,
+        learning_rates=(args.learning_rate,) if args.learning_rate is not None else tuple(args.learning_rates),
         head_learning_rate=args.head_learning_rate, lr_decay=args.lr_decay,
         head_weight_decay=args.head_weight_decay, max_steps=args.max_steps, seed=args.seed,
     )
@@ -378,9 +475,17 @@ def run_fine_tuning(args: argparse.Namespace) -> dict[str, object]:
             "train_fraction": args.train_fraction, "seed": args.seed, "n_train": len(train),
             "n_validation": len(splits["validation"]), "n_test": len(test), **metrics,
             "history": {"train_loss": history.train_loss, "validation_mse": history.validation_mse,
-                        "best_epoch": history.best_epoch, "steps": history.steps},
+                        "best_epoch": history.best_epoch, "steps": history.steps,
+                        "learning_rate": history.learning_rate,
+                        "grid_validation_mse": {f"{k:g}": v for k, v in history.grid_validation_mse.items()},
+                        "best_validation_mse": history.best_validation_mse,
+                        "mean_baseline_mse": history.mean_baseline_mse,
+                        "worse_than_mean": history.worse_than_mean},
             "settings": vars(settings),
         })
+        if history.worse_than_mean:
+            print(f"Warning: the best validation MSE {history.best_validation_mse:.4g} is not below predicting "
+                  f"the training mean ({history.mean_baseline_mse:.4g}): fine-tuning learnt nothing usable.")
         print(f"test Pearson r {metrics['pearson']:.3f}, Spearman rho {metrics['spearman']:.3f}, "
               f"MSE {metrics['mse']:.4g} on {len(test)} examples; head saved to {args.output_dir}")
     accelerator.wait_for_everyone()
@@ -393,6 +498,7 @@ def parse_fine_tuning_args(argv: Sequence[str] | None = None) -> argparse.Namesp
 
 
 __all__ = [
+    "DEFAULT_LEARNING_RATES",
     "FineTuneHistory",
     "FineTuneSettings",
     "build_fine_tuning_parser",

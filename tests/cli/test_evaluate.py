@@ -20,7 +20,8 @@ from isoclr_hf.training.fine_tuning import load_tokenizer, predict_records
 from tests.hub.isolated_python import run_without_package
 from tests.tiny_tasks import save_tiny_encoder, write_mrnabench_parquet
 
-SMALL_RUN = ["--max-examples", "120", "--fractions", "0.05,1", "--seeds", "0,1", "--epochs", "1",
+# 250 examples: the smallest test split the command accepts is 20 (a grouped 10% of ~250 is ~25).
+SMALL_RUN = ["--max-examples", "250", "--fractions", "0.05,1", "--seeds", "0,1", "--epochs", "1",
              "--max-steps", "2", "--batch-size", "8", "--quiet"]
 
 
@@ -52,7 +53,7 @@ def test_evaluate_writes_the_report_plots_and_a_loadable_head(
                     ("pretrained", "fine_tune"), ("random_init", "fine_tune")}
     low = [r for r in report["results"] if r["train_fraction"] == 0.05]
     assert {r["seed"] for r in low} == {0, 1} and all(r["n_train"] >= 10 for r in low)
-    assert report["settings"]["max_examples"] == 120
+    assert report["settings"]["max_examples"] == 250
     table = (out / "report.md").read_text()
     assert "| kmer_baseline | ridge |" in table and "| pretrained | fine_tune |" in table
     assert "| pretrained | fine_tune |" in capsys.readouterr().out
@@ -81,7 +82,7 @@ def test_evaluate_writes_the_report_plots_and_a_loadable_head(
 
 
 def test_evaluate_runs_on_an_mrnabench_parquet(model_dir: Path, tmp_path: Path) -> None:
-    path = write_mrnabench_parquet(tmp_path / "bench.parquet", genes=15)
+    path = write_mrnabench_parquet(tmp_path / "bench.parquet", genes=80)
     out = tmp_path / "report"
     argv = ["--model", str(model_dir), "--task", str(path), "--out", str(out), *SMALL_RUN, "--fine-tune-fractions",
             "none", "--no-head"]
@@ -102,7 +103,7 @@ def test_a_bad_task_file_gives_a_clear_error_and_exit_code_2(
     assert _evaluate(["--model", str(model_dir), "--task", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("isoclr evaluate: error: ") and len(err.strip().splitlines()) == 1
-    assert "line 3: character '#' at position 4" in err
+    assert "bench.parquet: row 3: character '#' at position 4" in err
 
 
 def test_an_existing_out_is_refused_before_any_work(
@@ -127,7 +128,7 @@ def test_overwrite_replaces_the_report_and_a_run_folder_means_its_final_model(
     (out / "head").mkdir(parents=True)
     (out / "head" / "config.json").write_text("{}")  # an earlier run's head
     (out / "report.md").write_text("an earlier report")
-    path = write_mrnabench_parquet(tmp_path / "bench.parquet", genes=15)
+    path = write_mrnabench_parquet(tmp_path / "bench.parquet", genes=80)
     argv = ["--model", str(run), "--task", str(path), "--out", str(out), *SMALL_RUN, "--fine-tune-fractions",
             "none", "--overwrite"]
     assert _evaluate(argv) == 0
@@ -135,3 +136,67 @@ def test_overwrite_replaces_the_report_and_a_run_folder_means_its_final_model(
     assert "an earlier report" not in (out / "report.md").read_text()
     assert not (out / "head").exists()
     assert json.loads((out / "report.json").read_text())["model"] == str(run / "final")
+
+
+PROBES_ONLY = ["--fractions", "1", "--seeds", "0", "--fine-tune-fractions", "none", "--no-head", "--quiet"]
+
+
+def _user_table(rows: int, genes: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    sequences = ["".join(rng.choice(list("ACGU"), size=int(rng.integers(60, 100)))) for _ in range(rows)]
+    return pd.DataFrame({"seq": sequences, "y": [s.count("G") / len(s) + rng.normal(0, 0.01) for s in sequences],
+                         "y2": rng.normal(size=rows), "gene": [f"g{i % genes}" for i in range(rows)]})
+
+
+def test_evaluate_a_csv_task_with_named_columns(model_dir: Path, tmp_path: Path) -> None:
+    path = tmp_path / "utrs.csv"
+    _user_table(240, 80).to_csv(path, index=False)
+    out = tmp_path / "report"
+    argv = ["--model", str(model_dir), "--task", str(path), "--sequence-column", "seq", "--target-column", "y",
+            "--group-column", "gene", "--out", str(out), *PROBES_ONLY]
+    assert _evaluate(argv) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["task"] == "utrs" and report["target_names"] == ["y"]
+    assert report["dataset"]["source"] == str(path)
+    assert report["splits"]["test"] >= 20
+    assert any("'gene' column" in note for note in report["notes"])
+    assert any("non-coding" in note for note in report["notes"])
+
+
+def test_several_targets_are_evaluated_in_turn_and_a_missing_group_column_warns(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "utrs.tsv.gz"
+    _user_table(240, 80).drop(columns=["gene"]).to_csv(path, sep="\t", index=False)
+    out = tmp_path / "report"
+    argv = ["--model", str(model_dir), "--task", str(path), "--sequence-column", "seq", "--target-column", "y",
+            "--target-column", "y2", "--out", str(out), *PROBES_ONLY]
+    assert _evaluate(argv) == 0
+    assert "could straddle train/validation/test" in capsys.readouterr().err
+    for target in ("y", "y2"):
+        report = json.loads((out / target / "report.json").read_text())
+        assert report["task"] == f"utrs_{target}" and report["target_names"] == [target]
+
+
+def test_a_task_with_fewer_than_20_test_examples_is_refused(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "small.csv"
+    _user_table(60, 20).to_csv(path, index=False)
+    out = tmp_path / "report"
+    argv = ["--model", str(model_dir), "--task", str(path), "--sequence-column", "seq", "--target-column", "y",
+            "--group-column", "gene", "--out", str(out), *PROBES_ONLY]
+    assert _evaluate(argv) == 2
+    err = capsys.readouterr().err
+    assert "Task 'small': the test split of split seed 0 has" in err and "at least 20" in err
+    assert not out.exists()
+
+
+def test_a_missing_column_lists_the_columns_present(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "utrs.csv"
+    _user_table(30, 10).to_csv(path, index=False)
+    argv = ["--model", str(model_dir), "--task", str(path), "--target-column", "y", "--out", str(tmp_path / "o")]
+    assert _evaluate(argv) == 2
+    assert f"{path}: missing column(s) sequence; the file has the columns seq, y, y2, gene" in capsys.readouterr().err

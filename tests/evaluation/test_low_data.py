@@ -28,3 +28,12 @@ def test_floor_is_capped_by_the_split_and_bad_fractions_are_refused() -> None:
     assert len(training_subsets(6, fractions=(0.5,), seeds=(0,), min_train=10)[0].indices) == 6
     with pytest.raises(ValueError, match=r"\(0, 1\]"):
         training_subsets(100, fractions=(1.5,))
+
+
+def test_fractions_with_the_same_n_are_merged_so_every_fraction_has_its_own_n() -> None:
+    subsets = training_subsets(1000, fractions=(0.005, 0.01, 0.1, 1.0), seeds=(0, 1, 2, 3, 4), min_train=10)
+    sizes = {s.fraction: len(s.indices) for s in subsets}
+    assert sizes == {0.01: 10, 0.1: 100, 1.0: 1000}  # 0.5% would also be 10: merged into 1%
+    assert all(s.merged_fractions == (0.005,) for s in subsets if s.fraction == 0.01)
+    assert not any(s.floored for s in subsets if s.fraction == 0.01)
+    assert len([s for s in subsets if s.fraction == 0.1]) == 5

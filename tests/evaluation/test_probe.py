@@ -82,3 +82,16 @@ def test_bad_splits_are_refused() -> None:
         fit_ridge_probe(x[:1], np.zeros(1), x, np.zeros(4))
     with pytest.raises(ValueError, match="validation split is empty"):
         fit_ridge_probe(x, np.zeros(4), x[:0], np.zeros(0))
+
+
+@pytest.mark.parametrize("shape", [(60, 8), (8, 60)])
+def test_the_shared_eigendecomposition_gives_sklearn_ridge(shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(1)
+    train_x, val_x = rng.normal(size=shape), rng.normal(size=(20, shape[1]))
+    train_y, val_y = train_x[:, 0] * 3 + rng.normal(size=shape[0]) + 7, val_x[:, 0] * 3 + 7
+    fast = fit_ridge_probe(train_x, train_y, val_x, val_y, eigen_threshold=0)
+    reference = fit_ridge_probe(train_x, train_y, val_x, val_y)
+    assert fast.alpha == reference.alpha
+    np.testing.assert_allclose(list(fast.validation_mse.values()), list(reference.validation_mse.values()),
+                               rtol=1e-8)
+    np.testing.assert_allclose(fast.predict(val_x), reference.predict(val_x), rtol=1e-8, atol=1e-10)

@@ -46,7 +46,7 @@ def test_markdown_table_has_one_row_per_encoder_method_and_fraction_with_spread(
     table = markdown_table(_results())
     rows = [line for line in table.splitlines()[2:]]
     assert len(rows) == 6
-    assert "| 0.1 | 20 | pretrained | linear_probe | 2 | 0.550 ± 0.071 |" in table
+    assert "| 0.1 | 20 | 50 | pretrained | linear_probe | 2 | 0.550 ± 0.071 |" in table
 
 
 def test_plots_are_written(tmp_path: Path) -> None:
@@ -59,3 +59,28 @@ def test_plots_are_written(tmp_path: Path) -> None:
     plot_embedding_map(rng.normal(size=(30, 8)), np.array(["a", "b", "c"] * 10), tmp_path / "map2.png", title="x")
     for name in ("curve.png", "scatter.png", "map.png", "map2.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_carries_paired_comparisons_and_says_when_a_run_is_worse_than_the_mean(tmp_path: Path) -> None:
+    from isoclr_hf.evaluation.report import write_markdown
+
+    rows = []
+    for seed in range(5):
+        common = {"train_fraction": 1.0, "seed": seed, "n_train": 800, "n_test": 100, "spearman": 0.3}
+        rows.append({**common, "encoder": "pretrained", "method": "linear_probe", "pearson": 0.6 + 0.01 * seed,
+                     "mse": 0.8, "validation_mse": 0.8, "mean_baseline_mse": 1.0, "worse_than_mean": False})
+        rows.append({**common, "encoder": "random_init", "method": "linear_probe", "pearson": 0.4,
+                     "mse": 1.0, "validation_mse": 0.95, "mean_baseline_mse": 1.0, "worse_than_mean": False})
+        rows.append({**common, "encoder": "random_init", "method": "fine_tune", "pearson": float("nan"),
+                     "mse": 1.2, "validation_mse": 1.139, "mean_baseline_mse": 1.0, "worse_than_mean": True})
+    report = report_dict(task_name="t", target_name="y", dataset_name="d", source="s", model="m", results=rows)
+    assert any(c["comparison"] == "pretrained - random_init (linear probe)" and c["n_positive"] == 5
+               for c in report["comparisons"])
+    write_json(report, tmp_path / "report.json")
+    assert json.loads((tmp_path / "report.json").read_text())["comparisons"][0]["metric"] == "pearson"
+    write_markdown(report, tmp_path / "report.md", plots=[], notes=["a note"])
+    text = (tmp_path / "report.md").read_text()
+    assert "## Paired comparisons (Pearson r)" in text
+    assert "pretrained above random_init: 5/5 seeds, pearson +0.220" in text
+    assert ("random_init fine-tuning at training fraction 1: in 5 of 5 runs the best validation MSE was not below "
+            "predicting the training mean (e.g. seed 0: 1.139 vs 1)") in text

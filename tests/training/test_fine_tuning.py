@@ -161,3 +161,38 @@ def test_a_head_checkpoint_gives_its_encoder_and_a_new_zero_head(tiny_model_dir:
     encoder = IsoCLRModel.from_pretrained(tiny_model_dir)
     assert torch.equal(head.isoclr.encoder.stem_conv.weight, encoder.encoder.stem_conv.weight)
     assert head.config.target_names == ["b"]
+
+
+def test_learning_rate_is_chosen_on_validation_and_the_best_run_is_kept(
+    tiny_model_dir: Path, bundled_tasks: dict
+) -> None:
+    train, validation, _ = _slices(bundled_tasks["te_5utr_hek293"])
+    model = build_regression_model(tiny_model_dir, target_name="log2_te", target_mean=float(train.labels.mean()),
+                                   target_std=float(train.labels.std()))
+    tokenizer = load_tokenizer(tiny_model_dir)
+    settings = FineTuneSettings(epochs=2, batch_size=8, max_steps=3, learning_rates=(1e-5, 1e-3, 3e-2))
+    model, history = fine_tune(model, tokenizer, train.records, train.labels, validation.records, validation.labels,
+                               settings=settings, progress=False)
+    assert set(history.grid_validation_mse) == {1e-5, 1e-3, 3e-2}
+    assert history.learning_rate == min(history.grid_validation_mse, key=history.grid_validation_mse.get)
+    assert history.best_validation_mse == min(history.grid_validation_mse.values())
+    # The kept weights are those of the chosen run's best epoch.
+    predictions = predict_records(model, tokenizer, validation.records)
+    assert float(np.mean((predictions - validation.labels) ** 2)) == pytest.approx(history.best_validation_mse,
+                                                                                   rel=1e-5)
+    baseline = float(np.mean((validation.labels - train.labels.mean()) ** 2))
+    assert history.mean_baseline_mse == pytest.approx(baseline)
+    assert history.worse_than_mean == (history.best_validation_mse >= baseline)
+
+
+def test_a_run_worse_than_predicting_the_training_mean_is_flagged(tiny_model_dir: Path, bundled_tasks: dict) -> None:
+    train, validation, _ = _slices(bundled_tasks["te_5utr_hek293"])
+    spread = float(train.labels.std())
+    # A head whose stored mean is 50 standard deviations off: one tiny step cannot recover it.
+    model = build_regression_model(tiny_model_dir, target_name="log2_te",
+                                   target_mean=float(train.labels.mean()) + 50 * spread, target_std=spread)
+    _, history = fine_tune(model, load_tokenizer(tiny_model_dir), train.records, train.labels, validation.records,
+                           validation.labels, settings=FineTuneSettings(epochs=1, batch_size=8, max_steps=1,
+                                                                        learning_rates=(1e-6,)), progress=False)
+    assert history.learning_rate == 1e-6 and history.worse_than_mean
+    assert history.best_validation_mse > 100 * history.mean_baseline_mse
