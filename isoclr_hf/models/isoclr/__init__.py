@@ -5,6 +5,7 @@ Files (each is remote code, copied next to the weights):
 - ``configuration_isoclr.py``: ``IsoCLRConfig`` and the paper's presets;
 - ``vocabulary_isoclr.py``: the nucleotide vocabulary shared by the tokenizer and the model;
 - ``tokenization_isoclr.py``: ``IsoCLRTokenizer`` (sequence + exon ends + CDS -> model inputs);
+- ``inputs_isoclr.py``: the checks every forward runs on its inputs;
 - ``encoder_isoclr.py``: the CNN;
 - ``loss_isoclr.py``: the decoupled contrastive loss with the paper's Eq. 3 weights;
 - ``modeling_isoclr.py``: ``IsoCLRModel``, ``IsoCLRForSequenceClassification``,

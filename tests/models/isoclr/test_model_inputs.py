@@ -21,7 +21,7 @@ from isoclr_hf import (
     IsoCLRModel,
     IsoCLRTokenizer,
 )
-from isoclr_hf.models.isoclr.modeling_isoclr import VOCABULARY_SIZE, validate_inputs
+from isoclr_hf.models.isoclr.inputs_isoclr import VOCABULARY_SIZE, validate_inputs
 from tests.tiny_models import tiny_config
 
 BASES = np.array(list("ACGT"))

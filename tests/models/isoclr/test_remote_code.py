@@ -68,6 +68,7 @@ def run_isolated(source: str, tmp_path: Path, env: dict[str, str] | None = None)
 def test_saved_folder_holds_remote_code_and_full_auto_map(tmp_path: Path) -> None:
     saved_model(tmp_path)
     for name in ("configuration_isoclr.py", "modeling_isoclr.py", "encoder_isoclr.py", "loss_isoclr.py",
+                 "inputs_isoclr.py", "vocabulary_isoclr.py",
                  "tokenization_isoclr.py",
                  "model.safetensors", "tokenizer_config.json"):  # fmt: skip
         assert (tmp_path / name).exists(), name
