@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from isoclr_hf.training.fine_tuning import parse_fine_tuning_args, run_fine_tuning
+from isoclr_hf.training.fine_tuning_run import parse_fine_tuning_args, run_fine_tuning
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -24,7 +24,8 @@ from .batching import (
     stream_bucketed_batches,
 )
 from .config import PretrainingConfig, parse_pretraining_config
-from .fine_tuning import FineTuneSettings, fine_tune, parse_fine_tuning_args, run_fine_tuning
+from .fine_tuning import FineTuneSettings, fine_tune
+from .fine_tuning_run import FineTuningArguments, parse_fine_tuning_args, run_fine_tuning
 from .pairs import (
     GeneSetPairDataset,
     gene_set_pair_weights,
@@ -38,6 +39,7 @@ from .pretraining import run_pretraining
 __all__ = [
     "ContrastivePairCollator",
     "FineTuneSettings",
+    "FineTuningArguments",
     "GeneSetPairDataset",
     "PretrainingConfig",
     "bucketed_batches",

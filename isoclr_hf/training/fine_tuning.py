@@ -15,17 +15,14 @@ the side-by-side comparison.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from accelerate import Accelerator
-from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerBase
 from transformers.utils import logging as transformers_logging
@@ -33,12 +30,7 @@ from transformers.utils import logging as transformers_logging
 from ..annotations.records import TranscriptRecord, tokenize_records
 from ..evaluation import loading
 from ..evaluation.embedding import length_sorted_batches
-from ..evaluation.low_data import training_subsets
-from ..evaluation.metrics import regression_metrics
-from ..evaluation.splits import subsample_groups, task_split
-from ..evaluation.tasks import RegressionTask, load_task
 from ..models.isoclr import IsoCLRConfig, IsoCLRForSequenceClassification
-from .checkpoints import write_json_atomically
 
 # Encoder learning rates tried on the validation split.
 DEFAULT_LEARNING_RATES = (1e-4, 3e-4, 1e-3)
@@ -381,133 +373,13 @@ def fine_tune(
     return tuned, history
 
 
-def build_fine_tuning_parser() -> argparse.ArgumentParser:
-    """The options of ``training/finetune.py``."""
-    parser = argparse.ArgumentParser(description="Fine-tune an IsoCLR encoder into a regression head.")
-    parser.add_argument("--model", required=True, help="Folder or Hub id of an IsoCLR checkpoint.")
-    parser.add_argument("--task", required=True, help="A task name (see `isoclr evaluate --help`) or an "
-                                                      "mRNABench-layout .parquet file.")
-    parser.add_argument("--output-dir", required=True, type=Path, help="Where the head and metrics go.")
-    parser.add_argument("--data-dir", type=Path, default=None, help="Folder with benchmarks/ (default: data/).")
-    parser.add_argument("--max-examples", type=int, default=None, help="Subsample the task (whole groups).")
-    parser.add_argument("--train-fraction", type=float, default=1.0, help="Fraction of the training split.")
-    parser.add_argument("--min-train", type=int, default=10, help="Fewest training examples at any fraction.")
-    parser.add_argument("--random-init", action="store_true",
-                        help="Start from the same architecture randomly initialised (the control).")
-    parser.add_argument("--trust-remote-code", action="store_true",
-                        help="Allow a --model that is not an IsoCLR checkpoint and run the Python code it ships "
-                             "(off by default: IsoCLR checkpoints load with the installed isoclr_hf code).")
-    defaults = FineTuneSettings()
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="Per process.")
-    parser.add_argument("--learning-rate", type=float, default=None,
-                        help="One encoder learning rate (no grid; the paper used 0.01).")
-    parser.add_argument("--learning-rates", type=lambda text: tuple(float(v) for v in text.split(",")),
-                        default=defaults.learning_rates,
-                        help="Comma-separated encoder learning rates, the best on validation is kept "
-                             f"(default {','.join(f'{r:g}' for r in defaults.learning_rates)}).")
-    parser.add_argument("--head-learning-rate", type=float, default=defaults.head_learning_rate)
-    parser.add_argument("--lr-decay", type=float, default=defaults.lr_decay, help="Per-epoch decay (paper 0.95).")
-    parser.add_argument("--head-weight-decay", type=float, default=defaults.head_weight_decay)
-    parser.add_argument("--max-steps", type=int, default=None, help="Stop after this many steps.")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--split-seed", type=int, default=0, help="Seed of the grouped split and subsampling.")
-    parser.add_argument("--mixed-precision", choices=("no", "bf16", "fp16"), default="no")
-    parser.add_argument("--cpu", action="store_true", help="Run on the CPU even when a GPU is present.")
-    parser.add_argument("--quiet", action="store_true", help="No progress bars.")
-    return parser
-
-
-def prepare_splits(task: RegressionTask, args: argparse.Namespace) -> dict[str, RegressionTask]:
-    """Subsample, split by group, and cut the training split to ``--train-fraction``."""
-    if args.max_examples is not None:
-        task = task.subset(subsample_groups(task.groups, args.max_examples, seed=args.split_seed))
-    split = task_split(task, seed=args.split_seed)
-    subset = training_subsets(len(split["train"]), fractions=(args.train_fraction,), seeds=(args.seed,),
-                              min_train=args.min_train)[0]
-    return {
-        "train": task.subset(split["train"][subset.indices]),
-        "validation": task.subset(split["validation"]),
-        "test": task.subset(split["test"]),
-    }
-
-
-def run_fine_tuning(args: argparse.Namespace) -> dict[str, object]:
-    """Task -> grouped split -> fine-tuned head saved in ``args.output_dir`` with ``metrics.json``.
-
-    Args:
-        args: Options of :func:`build_fine_tuning_parser`.
-
-    Returns:
-        The test metrics (Pearson, Spearman, MSE, ...), as written to ``metrics.json``.
-    """
-    accelerator = Accelerator(mixed_precision=args.mixed_precision, cpu=args.cpu)
-    set_seed(args.seed)
-    with accelerator.main_process_first():
-        splits = prepare_splits(load_task(args.task, data_dir=args.data_dir), args)
-    train = splits["train"]
-    model = build_regression_model(
-        args.model, target_name=train.target_name, target_mean=float(train.labels.mean()),
-        target_std=float(train.labels.std()), pretrained=not args.random_init, seed=args.seed,
-        trust_remote_code=args.trust_remote_code,
-    )
-    tokenizer = load_tokenizer(args.model, trust_remote_code=args.trust_remote_code)
-    settings = FineTuneSettings(
-        epochs=args.epochs, batch_size=args.batch_size,
-        learning_rate=args.learning_rate if args.learning_rate is not None else FineTuneSettings.learning_rate,
-        learning_rates=(args.learning_rate,) if args.learning_rate is not None else tuple(args.learning_rates),
-        head_learning_rate=args.head_learning_rate, lr_decay=args.lr_decay,
-        head_weight_decay=args.head_weight_decay, max_steps=args.max_steps, seed=args.seed,
-    )
-    model, history = fine_tune(model, tokenizer, train.records, train.labels, splits["validation"].records,
-                               splits["validation"].labels, settings=settings, accelerator=accelerator,
-                               progress=not args.quiet)
-    test = splits["test"]
-    predictions = predict_records(model, tokenizer, test.records, batch_size=2 * args.batch_size)
-    metrics = regression_metrics(predictions, test.labels)
-    if accelerator.is_main_process:
-        args.output_dir.mkdir(parents=True, exist_ok=True)
-        model.save_pretrained(args.output_dir)
-        tokenizer.save_pretrained(args.output_dir)
-        write_json_atomically(args.output_dir / "metrics.json", {
-            "task": train.name, "target_names": [train.target_name], "model": str(args.model),
-            "encoder": "random_init" if args.random_init else "pretrained", "method": "fine_tune",
-            "train_fraction": args.train_fraction, "seed": args.seed, "n_train": len(train),
-            "n_validation": len(splits["validation"]), "n_test": len(test), **metrics,
-            "history": {"train_loss": history.train_loss, "validation_mse": history.validation_mse,
-                        "best_epoch": history.best_epoch, "steps": history.steps,
-                        "learning_rate": history.learning_rate,
-                        "grid_validation_mse": {f"{k:g}": v for k, v in history.grid_validation_mse.items()},
-                        "best_validation_mse": history.best_validation_mse,
-                        "mean_baseline_mse": history.mean_baseline_mse,
-                        "worse_than_mean": history.worse_than_mean},
-            "settings": vars(settings),
-        })
-        if history.worse_than_mean:
-            print(f"Warning: the best validation MSE {history.best_validation_mse:.4g} is not below predicting "
-                  f"the training mean ({history.mean_baseline_mse:.4g}): fine-tuning learnt nothing usable.")
-        print(f"test Pearson r {metrics['pearson']:.3f}, Spearman rho {metrics['spearman']:.3f}, "
-              f"MSE {metrics['mse']:.4g} on {len(test)} examples; head saved to {args.output_dir}")
-    accelerator.wait_for_everyone()
-    accelerator.end_training()
-    return metrics
-
-
-def parse_fine_tuning_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    return build_fine_tuning_parser().parse_args(argv)
-
-
 __all__ = [
     "DEFAULT_LEARNING_RATES",
     "FineTuneHistory",
     "FineTuneSettings",
-    "build_fine_tuning_parser",
     "build_regression_model",
     "fine_tune",
     "load_tokenizer",
-    "parse_fine_tuning_args",
     "predict_records",
-    "prepare_splits",
     "regression_config",
-    "run_fine_tuning",
 ]

@@ -1,4 +1,4 @@
-"""training/finetune.py (launcher of ``isoclr_hf.training.fine_tuning``) end to end on CPU."""
+"""training/finetune.py (launcher of ``isoclr_hf.training.fine_tuning_run``) end to end on CPU."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from transformers import AutoModelForSequenceClassification
 
 from isoclr_hf.evaluation.tasks import load_task
-from isoclr_hf.training import fine_tuning
-from isoclr_hf.training.fine_tuning import load_tokenizer, parse_fine_tuning_args, predict_records
+from isoclr_hf.training import fine_tuning_run
+from isoclr_hf.training.fine_tuning import load_tokenizer, predict_records
+from isoclr_hf.training.fine_tuning_run import parse_fine_tuning_args
 from tests.tiny_tasks import save_tiny_encoder
 
 SCRIPT = Path(__file__).resolve().parents[2] / "training" / "finetune.py"
@@ -65,8 +66,8 @@ def test_trust_remote_code_is_off_unless_asked_and_passed_through(finetune_modul
         seen["tokenizer"] = trust_remote_code
         raise StopError
 
-    monkeypatch.setattr(fine_tuning, "build_regression_model", build_regression_model)
-    monkeypatch.setattr(fine_tuning, "load_tokenizer", load_tokenizer)
+    monkeypatch.setattr(fine_tuning_run, "build_regression_model", build_regression_model)
+    monkeypatch.setattr(fine_tuning_run, "load_tokenizer", load_tokenizer)
     argv = ["--model", "m", "--task", "te_5utr_muscle", "--output-dir", str(tmp_path), "--max-examples", "60",
             "--cpu", "--quiet"]
     for extra, expected in (([], False), (["--trust-remote-code"], True)):
