@@ -18,19 +18,38 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
+from ..annotations.orf import read_dm3loc_fasta
 from ..annotations.records import TranscriptRecord
 from ..annotations.sqanti import read_sqanti
+from ..models.isoclr.vocabulary_isoclr import MAX_SEQUENCE_LENGTH
 from .regression_task import RegressionTask, check_columns, check_labels, check_sequences
-from .splits import shared_kmer_groups
+from .splits import MIN_TEST_EXAMPLES, shared_kmer_groups
 from .task_files import TaskColumns, read_task_file
 
 SALUKI_SOURCE = "Agarwal & Kelley 2022 (Saluki), vagarwal87/saluki_paper @ 3aa4e56a; isoforms: SQANTI3 UHR chr22"
 SIEGEL_SOURCE = "Siegel et al. 2022 3'UTR MPRA, Jurkat; vagarwal87/saluki_paper @ 3aa4e56a (Fig6_S7)"
+SALUKI_REFSEQ_SOURCE = ("Agarwal & Kelley 2022 (Saluki), vagarwal87/saluki_paper @ 3aa4e56a; mRNAs: DM3Loc RefSeq "
+                        "NM_ set, duolinwang/DM3Loc (dm3loc==1.2.0)")
+ICODON_SOURCE = ("iCodon held-out set (Medina-Munoz et al. 2021), santiago1234/iCodon @ f3afe2b (data/testing.rda); "
+                 "orthology: HCOP via igordot/babelgene @ ab61c52")
 TE_SOURCE = "Endogenous 5'UTR reporter library, zzz2010/5UTR_Optimizer @ 94f1dcf8 (data/final_endogenous.txt)"
 # Saluki's ten gene folds (BIN 1-10): bins 1-2 test, bin 3 validation, the rest train.
 SALUKI_TEST_BINS = (1, 2)
 SALUKI_VALIDATION_BINS = (3,)
+# iCodon's species names -> (species of the records, task-name suffix); Ensembl gene-id prefix in the comment.
+ICODON_SPECIES = {
+    "human": ("homo_sapiens", "human"),  # ENSG
+    "mouse": ("mus_musculus", "mouse"),  # ENSMUSG
+    "fish": ("danio_rerio", "zebrafish"),  # ENSDARG
+    "xenopus": ("xenopus_tropicalis", "xenopus"),  # ENSXETG
+}
+# Species with a task of their own: a grouped 10% test split of the rest (Xenopus: 127 genes, ~13) is
+# under MIN_TEST_EXAMPLES; Xenopus genes stay in the all-species task.
+ICODON_TASK_SPECIES = ("human", "mouse", "zebrafish")
+STOP_CODONS = ("TAA", "TAG", "TGA")
 # The reporter CDS start at the 3' end of every construct of the 5'UTR library (EGFP: ATG GTG AGC AAG GG).
 REPORTER_CDS_START = "ATGGTGAGCAAGGG"
 
@@ -136,6 +155,203 @@ def load_siegel_3utr(data_dir: Path) -> RegressionTask:
     )
 
 
+def _split_from_saluki_bins(bins: np.ndarray) -> np.ndarray:
+    """``test``/``validation``/``train`` from Saluki BINs (NaN, a gene without a fold: train)."""
+    return np.where(np.isin(bins, SALUKI_TEST_BINS), "test",
+                    np.where(np.isin(bins, SALUKI_VALIDATION_BINS), "validation", "train")).astype(object)
+
+
+def load_saluki_halflife_refseq(data_dir: Path) -> RegressionTask:
+    """mRNA half-life (Saluki PC1, z-scored) of ~13,100 full-length human RefSeq mRNAs (DM3Loc set).
+
+    The IsoCLR paper's half-life task at its real size. DM3Loc's RefSeq NM_ mRNAs (one per gene,
+    :func:`~isoclr_hf.annotations.orf.read_dm3loc_fasta`: CDS inferred as the longest ORF, exons
+    unknown) are joined by gene symbol to ``human_PC1.tsv`` (``external_gene_name``). Label: the
+    z-scored ``HALFLIFE`` of ``human_folds.tsv`` where the gene has a fold (joined on the Ensembl
+    gene id, version stripped); the genes without a fold get their PC1 z-scored with the mean and
+    sd of PC1 over the folds' genes, which is exactly how ``HALFLIFE`` is made from PC1 (checked
+    on load). Split: Saluki's BINs (1-2 test, 3 validation, the rest train); genes without a fold
+    go to train, so validation and test are Saluki's own. Records carry the Ensembl gene id (the
+    group) and the symbol; transcripts longer than the model's maximum are kept (the evaluation
+    keeps their 5' end).
+    """
+    folder = data_dir / "benchmarks" / "saluki_halflife"
+    folds_path, pc1_path = folder / "human_folds.tsv", folder / "human_PC1.tsv"
+    fasta = data_dir / "pretraining" / "refseq_human_mrna_dm3loc" / "dm3loc_human_refseq_mrna.fasta.gz"
+    folds = pd.read_csv(folds_path, sep="\t")
+    check_columns(list(folds.columns), ["BIN", "GENEID", "HALFLIFE"], folds_path)
+    check_labels(folds["HALFLIFE"].to_numpy(), folds_path, first_line=2, column="HALFLIFE")
+    folds["GENEID"] = folds["GENEID"].astype(str).str.split(".").str[0]
+    pc1 = pd.read_csv(pc1_path, sep="\t", dtype={"ensembl_gene_id": str, "external_gene_name": str})
+    check_columns(list(pc1.columns), ["ensembl_gene_id", "external_gene_name", "human_PC1"], pc1_path)
+    check_labels(pc1["human_PC1"].to_numpy(), pc1_path, first_line=2, column="human_PC1")
+    pc1["ensembl_gene_id"] = pc1["ensembl_gene_id"].str.split(".").str[0]
+    pc1 = pc1.dropna(subset=["external_gene_name"])
+    repeated = pc1["external_gene_name"].duplicated()
+    if repeated.any():
+        line = int(pc1.index[repeated.to_numpy()][0]) + 2  # the index is the file row (header: line 1)
+        raise ValueError(f"{pc1_path}: line {line}: gene symbol {pc1['external_gene_name'][repeated].iloc[0]!r} "
+                         "appears again; the join to the RefSeq mRNAs needs one row per symbol.")
+    table = pc1.merge(folds, how="left", left_on="ensembl_gene_id", right_on="GENEID")
+    with_fold = table["BIN"].notna().to_numpy()
+    mean, sd = table.loc[with_fold, "human_PC1"].mean(), table.loc[with_fold, "human_PC1"].std()
+    z = (table["human_PC1"] - mean) / sd
+    if with_fold.any() and not np.allclose(z[with_fold], table.loc[with_fold, "HALFLIFE"], atol=1e-6):
+        raise ValueError(f"{folds_path}: HALFLIFE is not the z-scored human_PC1 of {pc1_path}; the two files do "
+                         "not come from the same release.")
+    table["label"] = np.where(with_fold, table["HALFLIFE"], z)
+    table = table.set_index("external_gene_name")
+
+    records = []
+    for record in read_dm3loc_fasta(fasta)[0]:
+        if record.gene_name in table.index:
+            record.gene_id = str(table.at[record.gene_name, "ensembl_gene_id"])
+            records.append(record)
+    if not records:
+        raise ValueError(f"{fasta}: no mRNA's gene symbol matches an external_gene_name of {pc1_path}.")
+    rows = table.loc[[r.gene_name for r in records]]
+    split = _split_from_saluki_bins(rows["BIN"].to_numpy(dtype=np.float64))
+    n_fold = int(rows["BIN"].notna().sum())
+    n_long = sum(len(r.sequence) > MAX_SEQUENCE_LENGTH for r in records)
+    return RegressionTask(
+        name="saluki_halflife_refseq",
+        records=records,
+        labels=rows["label"].to_numpy(dtype=np.float64),
+        groups=np.asarray([r.gene_id for r in records], dtype=object),
+        target_name="half_life_pc1_z",
+        dataset_name="Saluki human mRNA half-life (PC1, z-scored), full-length RefSeq mRNAs (DM3Loc set)",
+        source=SALUKI_REFSEQ_SOURCE,
+        categories=np.where(np.asarray([r.cds_start for r in records]) >= 0, "coding", "noncoding").astype(object),
+        predefined_split=split,
+        notes=[
+            f"{len(records)} genes with a DM3Loc RefSeq mRNA (one per gene) and a Saluki half-life PC1, joined by "
+            "gene symbol; the RefSeq isoform may differ from the transcript Saluki used. CDS inferred as the longest "
+            "ORF (flag cds_inferred); exons unknown (one exon track).",
+            f"{n_fold} genes have a Saluki fold: label the folds' z-scored HALFLIFE; the other {len(records) - n_fold} "
+            f"get their PC1 z-scored with the folds' mean ({mean:.4f}) and sd ({sd:.4f}), the same transform.",
+            f"Split by Saluki's gene folds: BIN {SALUKI_TEST_BINS} test, BIN {SALUKI_VALIDATION_BINS} validation, "
+            f"the other bins train; the {len(records) - n_fold} genes without a fold are train only.",
+            f"{n_long} mRNAs are longer than the model's {MAX_SEQUENCE_LENGTH:,} nt and are kept: the evaluation "
+            f"embeds their first {MAX_SEQUENCE_LENGTH:,} nt (5' end).",
+        ],
+    )
+
+
+def ortholog_groups(genes: Iterable[str], orthology: pd.DataFrame) -> dict[str, str]:
+    """A group per gene that holds it, its human orthologs and their other orthologs (HCOP).
+
+    Nodes are the ``genes`` and the human genes they map to; edges the HCOP rows (``ensembl`` ->
+    ``human_ensembl``) whose non-human gene is one of ``genes``. A group is a connected component,
+    named by its smallest human gene id (or its smallest gene id if it has no human gene). A human
+    gene is its own anchor; a gene without a mapping is a group of its own.
+
+    Args:
+        genes: Ensembl gene ids, any species (version stripped).
+        orthology: HCOP table with columns ``human_ensembl`` and ``ensembl``.
+
+    Returns:
+        ``{gene: group}`` for every gene.
+    """
+    genes = sorted(set(genes))
+    edges = orthology.loc[orthology["ensembl"].isin(genes), ["ensembl", "human_ensembl"]].dropna()
+    nodes = pd.Index(sorted(set(genes) | set(edges["human_ensembl"])))
+    a, b = nodes.get_indexer(edges["ensembl"]), nodes.get_indexer(edges["human_ensembl"])
+    graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(len(nodes), len(nodes)))
+    _, component = connected_components(graph, directed=False)
+    names: dict[int, str] = {}
+    for node, label in sorted(zip(nodes, component), key=lambda pair: (not pair[0].startswith("ENSG"), pair[0])):
+        names.setdefault(int(label), str(node))  # human (ENSG) ids first, then the smallest id
+    position = nodes.get_indexer(genes)
+    return {gene: names[int(component[i])] for gene, i in zip(genes, position)}
+
+
+def load_icodon_decay(data_dir: Path, species: str | None = None) -> RegressionTask:
+    """mRNA decay rate from the coding sequence alone (iCodon's held-out set), across species.
+
+    The sequence is the coding sequence from ATG (``cds = (0, len)``; flags ``cds_start_NF`` where it
+    does not start with ATG, ``cds_end_NF`` where it does not end with a stop, ``cds_trimmed`` where
+    trailing bases past whole codons were cut). Rows of one gene (several cell types and assays, each
+    already standardised by iCodon) are averaged per species and gene: one example per coding
+    sequence. Groups: HCOP ortholog groups (:func:`ortholog_groups`), so a gene and its orthologs in
+    other species never straddle splits.
+
+    Args:
+        data_dir: Folder holding ``benchmarks/`` and ``orthology/``.
+        species: ``human``, ``mouse``, ``zebrafish`` or ``xenopus`` for one species; ``None``: all.
+    """
+    path = data_dir / "benchmarks" / "icodon_decay" / "icodon_testing.tsv.gz"
+    orthology_path = data_dir / "orthology" / "babelgene_hcop_human_to_19species.tsv.gz"
+    table = pd.read_csv(path, sep="\t", dtype={"gene_id": str, "specie": str, "coding": str})
+    check_columns(list(table.columns), ["gene_id", "specie", "cell_type", "datatype", "decay_rate", "coding"], path)
+    check_labels(table["decay_rate"].to_numpy(dtype=np.float64), path, first_line=2, column="decay_rate")
+    check_sequences(table["coding"].tolist(), path, first_line=2)
+    unknown = ~table["specie"].isin(list(ICODON_SPECIES))
+    if unknown.any():
+        line = int(np.flatnonzero(unknown.to_numpy())[0]) + 2
+        raise ValueError(f"{path}: line {line}: unknown specie {table['specie'][unknown].iloc[0]!r}; expected one of "
+                         f"{', '.join(ICODON_SPECIES)}.")
+    table["line"] = np.arange(len(table)) + 2
+    table["gene_id"] = table["gene_id"].str.split(".").str[0]
+    differing = table.groupby(["specie", "gene_id"])["coding"].transform("nunique") > 1
+    if differing.any():
+        row = table[differing].iloc[0]
+        raise ValueError(f"{path}: line {row['line']}: gene {row['gene_id']} ({row['specie']}) has rows with different "
+                         "coding sequences; one sequence per gene is expected.")
+    genes = table.groupby(["specie", "gene_id"], sort=True).agg(
+        decay_rate=("decay_rate", "mean"), rows=("decay_rate", "size"), coding=("coding", "first")).reset_index()
+    suffix = {code: name for code, (_, name) in ICODON_SPECIES.items()}
+    genes["species_name"] = genes["specie"].map(suffix)
+    all_counts = genes["species_name"].value_counts()
+    too_small = [f"{s} ({all_counts.get(s, 0)} genes)" for s in suffix.values() if s not in ICODON_TASK_SPECIES]
+    if species is not None:
+        if species not in suffix.values():
+            raise ValueError(f"Unknown iCodon species {species!r}; choose one of {', '.join(suffix.values())}.")
+        genes = genes[genes["species_name"] == species].reset_index(drop=True)
+    orthology = pd.read_csv(orthology_path, sep="\t", usecols=["human_ensembl", "ensembl"], dtype=str)
+    group_of = ortholog_groups(genes["gene_id"], orthology)
+
+    records, flagged = [], {"cds_start_NF": 0, "cds_end_NF": 0, "cds_trimmed": 0}
+    for specie, gene, coding in zip(genes["specie"], genes["gene_id"], genes["coding"]):
+        flags = []
+        end = 3 * (len(coding) // 3)
+        if end != len(coding):
+            flags.append("cds_trimmed")
+        if not coding[:3].upper().startswith("ATG"):
+            flags.append("cds_start_NF")
+        if coding[end - 3:end].upper().replace("U", "T") not in STOP_CODONS:
+            flags.append("cds_end_NF")
+        for flag in flags:
+            flagged[flag] += 1
+        records.append(TranscriptRecord(f"{gene}_cds", gene, "", ICODON_SPECIES[specie][0], coding[:end], [end],
+                                        0, end, "protein_coding", flags))
+    name = "icodon_decay" if species is None else f"icodon_decay_{species}"
+    counts = genes["species_name"].value_counts()
+    n_groups = len({group_of[g] for g in genes["gene_id"]})
+    cross = genes.assign(group=genes["gene_id"].map(group_of)).groupby("group")["species_name"].nunique()
+    return RegressionTask(
+        name=name,
+        records=records,
+        labels=genes["decay_rate"].to_numpy(dtype=np.float64),
+        groups=np.asarray([group_of[g] for g in genes["gene_id"]], dtype=object),
+        target_name="decay_rate",
+        dataset_name="iCodon mRNA decay rate from the coding sequence"
+                     + ("" if species is None else f" ({species})"),
+        source=ICODON_SOURCE,
+        categories=genes["species_name"].to_numpy(dtype=object),
+        notes=[
+            f"{len(records)} genes ({', '.join(f'{s} {counts[s]}' for s in counts.index)}) from "
+            f"{int(genes['rows'].sum())} rows: the decay rates of a gene's cell types and assays (each standardised "
+            "by iCodon) are averaged per species and gene.",
+            "CDS-only input: the coding sequence from ATG, CDS = the whole sequence, no UTRs; "
+            + ", ".join(f"{n} {flag}" for flag, n in flagged.items()) + ".",
+            f"{n_groups} ortholog groups (HCOP, all rows; {int((cross > 1).sum())} span several species); a gene and "
+            "its orthologs never straddle splits. Genes without an HCOP mapping are groups of their own.",
+            f"No task of its own for {', '.join(too_small)}: a grouped 10% test split of it is under "
+            f"{MIN_TEST_EXAMPLES} examples; its genes are in icodon_decay.",
+        ],
+    )
+
+
 _TE_FIELD = re.compile(r"^(?P<key>[A-Za-z_]+)=(?P<value>.*)$")
 
 
@@ -214,5 +430,6 @@ def load_mrnabench_task(path: Path) -> RegressionTask:
     return read_task_file(path, columns)[0]
 
 
-__all__ = ["load_mrnabench_task", "load_saluki_halflife", "load_siegel_3utr", "load_te_5utr",
-           "representative_isoform"]
+__all__ = ["ICODON_SPECIES", "ICODON_TASK_SPECIES", "load_icodon_decay",
+           "load_mrnabench_task", "load_saluki_halflife", "load_saluki_halflife_refseq", "load_siegel_3utr",
+           "load_te_5utr", "ortholog_groups", "representative_isoform"]

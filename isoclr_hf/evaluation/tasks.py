@@ -14,7 +14,14 @@ from pathlib import Path
 
 from .regression_task import SPLIT_NAMES, RegressionTask
 from .task_files import TASK_FILE_FORMATS, TaskColumns, read_task_file, task_file_format
-from .task_loaders import load_saluki_halflife, load_siegel_3utr, load_te_5utr
+from .task_loaders import (
+    ICODON_TASK_SPECIES,
+    load_icodon_decay,
+    load_saluki_halflife,
+    load_saluki_halflife_refseq,
+    load_siegel_3utr,
+    load_te_5utr,
+)
 
 TaskLoader = Callable[[Path], RegressionTask]
 
@@ -27,9 +34,20 @@ def _te_loader(cell_line: str) -> TaskLoader:
     return load
 
 
+def _icodon_loader(species: str | None) -> TaskLoader:
+    def load(data_dir: Path) -> RegressionTask:
+        return load_icodon_decay(data_dir, species)
+
+    load.__doc__ = f"iCodon mRNA decay rate from the coding sequence ({species or 'all species'})."
+    return load
+
+
 # Loaders ``loader(data_dir) -> RegressionTask`` by task name; add an entry to register a task.
 TASKS: dict[str, TaskLoader] = {
+    "icodon_decay": _icodon_loader(None),
+    **{f"icodon_decay_{species}": _icodon_loader(species) for species in ICODON_TASK_SPECIES},
     "saluki_halflife_human": load_saluki_halflife,
+    "saluki_halflife_refseq": load_saluki_halflife_refseq,
     "siegel_3utr_jurkat": load_siegel_3utr,
     "te_5utr_hek293": _te_loader("HEK293"),
     "te_5utr_muscle": _te_loader("MUSCLE"),
