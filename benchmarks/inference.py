@@ -187,16 +187,6 @@ class Side:
             raise RuntimeError(f"the {self.name} worker exited (exit status {self.process.wait()})")
         return json.loads(line)
 
-    def tokenize(self, seconds: float) -> dict:
-        """The tokenizer alone: 64 transcripts of 12,288 nt with exon ends and a CDS."""
-        count, length = 64, 12288
-        rng = self.np.random.default_rng(1)
-        sequences = ["".join(rng.choice(list("ACGT"), size=length)) for _ in range(count)]
-        exons = [[length // 4, length // 2, length]] * count
-        cds = [(99, 99 + 3 * 3000)] * count
-        elapsed = timed(lambda: self.tokenizer(sequences, exon_ends=exons, cds=cds, return_tensors="pt"), seconds)
-        return {"seconds": elapsed, "batch": count, "length": length}
-
     def run(self, case: dict) -> dict:
         assert self.process.stdin is not None
         self.process.stdin.write(json.dumps(case) + "\n")
