@@ -7,15 +7,13 @@ an environment that has torch and transformers but not this package.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from transformers.dynamic_module_utils import get_relative_import_files
 
-from ..atomic_files import new_file_mode
+from ..atomic_files import atomic_write
 from ..models.isoclr.configuration_isoclr import AUTO_MAP
 from ..models.isoclr.modeling_isoclr import (
     IsoCLRForContrastivePretraining,
@@ -75,14 +73,6 @@ def named_outputs_config(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def _write_json_atomically(path: Path, data: dict[str, Any]) -> None:
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False, encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2, sort_keys=True)
-        handle.write("\n")
-    os.chmod(handle.name, new_file_mode())  # a temporary file is 0600; a published file is readable
-    os.replace(handle.name, path)
-
-
 def prepare_model_folder(
     model: IsoCLRModel | IsoCLRForSequenceClassification | IsoCLRForContrastivePretraining,
     tokenizer: IsoCLRTokenizer,
@@ -126,12 +116,11 @@ def prepare_model_folder(
     config["custom_pipelines"] = {task: custom_pipelines_entry(task)}
     if task == PROPERTY_TASK:
         config = named_outputs_config(config)
-    _write_json_atomically(config_path, config)
+    text = json.dumps(config, indent=2, sort_keys=True) + "\n"
+    atomic_write(config_path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
 
     model_card = render_model_card(model, tokenizer, card, evaluation_report=evaluation_report)
-    partial = out / "README.md.tmp"
-    model_card.save(str(partial))
-    os.replace(partial, out / "README.md")
+    atomic_write(out / "README.md", lambda temporary: model_card.save(str(temporary)))
     return out
 
 

@@ -34,6 +34,8 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 
+from ..atomic_files import atomic_write
+
 CHECKPOINT_PATTERN = re.compile(r"^step_(\d+)$")
 PROGRESS_FILE = "training_progress_{}.json"
 PROGRESS_FORMAT = 1
@@ -105,9 +107,7 @@ def rng_fingerprint() -> str:
 
 def write_json_atomically(path: Path, payload: Any) -> None:
     """Write JSON to a temporary file in the same folder, then rename it over ``path``."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(payload, indent=1), encoding="utf-8")
-    os.replace(temporary, path)
+    atomic_write(path, lambda temporary: temporary.write_text(json.dumps(payload, indent=1), encoding="utf-8"))
 
 
 def checkpoint_folders(output_dir: str | Path) -> list[Path]:

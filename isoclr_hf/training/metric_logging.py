@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import gather_object
 
+from ..atomic_files import atomic_write
 from .batching import ContrastivePairCollator
 from .contrastive_metrics import embed_transcripts, partner_retrieval, similarity_metrics
 
@@ -64,9 +64,7 @@ class MetricLogger:
             return
         with open(self.path, "rb") as handle:
             kept = handle.read(size)
-        temporary = self.path.with_name(f".{self.path.name}.tmp")
-        temporary.write_bytes(kept)
-        os.replace(temporary, self.path)
+        atomic_write(self.path, lambda temporary: temporary.write_bytes(kept))
 
     def interval_metrics(self) -> dict[str, float]:
         """Mean loss, global pairs/s and nucleotides/s since the last call (all processes)."""
