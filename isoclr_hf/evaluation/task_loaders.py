@@ -63,6 +63,21 @@ def representative_isoform(records: Iterable[TranscriptRecord]) -> TranscriptRec
     return min(records, key=lambda r: (-(r.cds_end - r.cds_start), -len(r.sequence), r.transcript_id))
 
 
+def read_saluki_folds(path: Path) -> pd.DataFrame:
+    """Saluki's ``human_folds.tsv`` (``BIN``, ``GENEID`` without its version, z-scored ``HALFLIFE``), checked."""
+    folds = pd.read_csv(path, sep="\t")
+    check_columns(list(folds.columns), ["BIN", "GENEID", "HALFLIFE"], path)
+    check_labels(folds["HALFLIFE"].to_numpy(), path, first_line=2, column="HALFLIFE")
+    folds["GENEID"] = folds["GENEID"].astype(str).str.split(".").str[0]
+    return folds
+
+
+def _split_from_saluki_bins(bins: np.ndarray) -> np.ndarray:
+    """``test``/``validation``/``train`` from Saluki BINs (NaN, a gene without a fold: train)."""
+    return np.where(np.isin(bins, SALUKI_TEST_BINS), "test",
+                    np.where(np.isin(bins, SALUKI_VALIDATION_BINS), "validation", "train")).astype(object)
+
+
 def load_saluki_halflife(data_dir: Path) -> RegressionTask:
     """mRNA half-life (Saluki PC1, z-scored) of the chr22 genes of the SQANTI3 UHR isoforms.
 
@@ -72,10 +87,7 @@ def load_saluki_halflife(data_dir: Path) -> RegressionTask:
     folds_path = data_dir / "benchmarks" / "saluki_halflife" / "human_folds.tsv"
     names_path = data_dir / "benchmarks" / "saluki_halflife" / "human_PC1.tsv"
     sqanti = data_dir / "pretraining" / "sqanti3_uhr_chr22"
-    folds = pd.read_csv(folds_path, sep="\t")
-    check_columns(list(folds.columns), ["BIN", "GENEID", "HALFLIFE"], folds_path)
-    check_labels(folds["HALFLIFE"].to_numpy(), folds_path, first_line=2, column="HALFLIFE")
-    folds["GENEID"] = folds["GENEID"].astype(str).str.split(".").str[0]
+    folds = read_saluki_folds(folds_path)
     folds = folds.set_index("GENEID")
     gene_names = {}
     if names_path.exists():
@@ -95,8 +107,7 @@ def load_saluki_halflife(data_dir: Path) -> RegressionTask:
     for record in records:
         record.gene_name = record.gene_name or gene_names.get(record.gene_id, "")
     bins = folds.loc[[r.gene_id for r in records], "BIN"].to_numpy()
-    split = np.where(np.isin(bins, SALUKI_TEST_BINS), "test",
-                     np.where(np.isin(bins, SALUKI_VALIDATION_BINS), "validation", "train"))
+    split = _split_from_saluki_bins(bins)
     return RegressionTask(
         name="saluki_halflife_human",
         records=records,
@@ -155,12 +166,6 @@ def load_siegel_3utr(data_dir: Path) -> RegressionTask:
     )
 
 
-def _split_from_saluki_bins(bins: np.ndarray) -> np.ndarray:
-    """``test``/``validation``/``train`` from Saluki BINs (NaN, a gene without a fold: train)."""
-    return np.where(np.isin(bins, SALUKI_TEST_BINS), "test",
-                    np.where(np.isin(bins, SALUKI_VALIDATION_BINS), "validation", "train")).astype(object)
-
-
 def load_saluki_halflife_refseq(data_dir: Path) -> RegressionTask:
     """mRNA half-life (Saluki PC1, z-scored) of ~13,100 full-length human RefSeq mRNAs (DM3Loc set).
 
@@ -178,10 +183,7 @@ def load_saluki_halflife_refseq(data_dir: Path) -> RegressionTask:
     folder = data_dir / "benchmarks" / "saluki_halflife"
     folds_path, pc1_path = folder / "human_folds.tsv", folder / "human_PC1.tsv"
     fasta = data_dir / "pretraining" / "refseq_human_mrna_dm3loc" / "dm3loc_human_refseq_mrna.fasta.gz"
-    folds = pd.read_csv(folds_path, sep="\t")
-    check_columns(list(folds.columns), ["BIN", "GENEID", "HALFLIFE"], folds_path)
-    check_labels(folds["HALFLIFE"].to_numpy(), folds_path, first_line=2, column="HALFLIFE")
-    folds["GENEID"] = folds["GENEID"].astype(str).str.split(".").str[0]
+    folds = read_saluki_folds(folds_path)
     pc1 = pd.read_csv(pc1_path, sep="\t", dtype={"ensembl_gene_id": str, "external_gene_name": str})
     check_columns(list(pc1.columns), ["ensembl_gene_id", "external_gene_name", "human_PC1"], pc1_path)
     check_labels(pc1["human_PC1"].to_numpy(), pc1_path, first_line=2, column="human_PC1")
