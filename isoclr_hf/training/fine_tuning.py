@@ -30,6 +30,7 @@ from transformers.utils import logging as transformers_logging
 from ..annotations.records import TranscriptRecord, tokenize_records
 from ..evaluation import loading
 from ..evaluation.embedding import length_sorted_batches
+from ..evaluation.loading import load_tokenizer  # re-exported: the tokenizer of a head's encoder folder
 from ..models.isoclr import IsoCLRConfig, IsoCLRForSequenceClassification
 
 # Encoder learning rates tried on the validation split.
@@ -92,18 +93,6 @@ class FineTuneHistory:
     best_validation_mse: float = math.inf
     mean_baseline_mse: float = math.nan
     worse_than_mean: bool = False
-
-
-def load_tokenizer(model_path: str | Path, *, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
-    """The tokenizer saved with a model, or a default ``IsoCLRTokenizer`` when none was saved.
-
-    IsoCLR folders (``model_type`` ``"isoclr"``) use this package's tokenizer class and never the code
-    in the folder; other model types are refused unless ``trust_remote_code=True``.
-
-    Raises:
-        ModelLoadingError: naming the folder: it does not exist, has no config.json, or needs remote code.
-    """
-    return loading.load_tokenizer(model_path, trust_remote_code=trust_remote_code)
 
 
 def regression_config(
