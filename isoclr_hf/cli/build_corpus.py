@@ -43,10 +43,19 @@ from ..annotations import (
 )
 from ..corpus import OrthologyTable, build_corpus, save_corpus, summarize_corpus
 from ..corpus.card import CorpusSource, render_corpus_card
+from ..corpus.sources import (
+    DATA_DIR,
+    DEMO_ORTHOLOGY,
+    HCOP_ORTHOLOGY,
+    KINDS,
+    ORTHOLOGY_ORIGINS,
+    all_real_sources,
+    read_bundled_source,
+)
+from ..corpus.sources import demo_sources as bundled_sources
 from ..corpus.splits import check_fractions
 from ..models.isoclr.configuration_isoclr import IsoCLRConfig
 
-DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 SOURCE_KINDS = {"--gtf": "gtf", "--transcripts": "transcripts", "--mrnabench": "mrnabench"}
 SOURCE_OPTIONS = {
     "--genome": "genome",
@@ -57,50 +66,7 @@ SOURCE_OPTIONS = {
 }
 
 
-def bundled_sources(data_dir: Path = DATA_DIR) -> list[dict[str, Any]]:
-    """The demo corpus's three sources (see data/SOURCES.md)."""
-    pretraining = data_dir / "pretraining"
-    sqanti, chr9, mapt = (
-        pretraining / name for name in ("sqanti3_uhr_chr22", "ensembl91_chr9_1mb", "gencode_mouse_mapt")
-    )
-    return [
-        {
-            "kind": "transcripts",
-            "path": str(sqanti / "UHR_chr22.filtered.fasta"),
-            "annotation": str(sqanti / "UHR_chr22.filtered.gtf"),
-            "classification": str(sqanti / "UHR_chr22_ML_result_classification.txt"),
-            "species": "homo_sapiens",
-            "license": "gpl-3.0",
-            "name": "sqanti3_uhr_chr22",
-            "origin": "ConesaLab/SQANTI3 @ 7aea86e4",
-        },
-        {
-            "kind": "gtf",
-            "path": str(chr9 / "Homo_sapiens.GRCh38.91_chr9_1_1000000.gtf"),
-            "genome": str(chr9 / "Homo_sapiens.GRCh38.dna_sm.primary_assembly_chr9_1_1000000.fa"),
-            "species": "homo_sapiens",
-            "license": "gpl-3.0",
-            "name": "ensembl91_chr9_1mb",
-            "origin": "GoekeLab/bambu @ 42dbb390",
-        },
-        {
-            "kind": "gtf",
-            "path": str(mapt / "MAPT.Mouse.genedb.gtf"),
-            "genome": str(mapt / "MAPT.Mouse.reference.fasta"),
-            "species": "mus_musculus",
-            "license": "gpl-2.0",
-            "name": "gencode_mouse_mapt",
-            "origin": "ablab/IsoQuant @ 71683c2b",
-        },
-    ]
-
-
 SKIPPED_EXAMPLES = 5  # transcript ids shown per skip reason
-BUNDLED_ORTHOLOGY = "orthology/human_mouse_1to1_orthologs.tsv"
-ORTHOLOGY_ORIGINS = {
-    "human_mouse_1to1_orthologs.tsv": "vagarwal87/saluki_paper @ 3aa4e56a, Apache-2.0",
-    "homologene_b68.tsv.gz": "NCBI HomoloGene build 68 via oganm/homologene @ 9a9f99c4, MIT",
-}
 
 
 class _StartSource(argparse.Action):
@@ -156,7 +122,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--bundled",
         action="store_true",
         help="add the repository's demo data (human chr22 SQANTI3, human chr9 Ensembl, mouse Mapt) "
-        f"and, unless --orthology is given, {BUNDLED_ORTHOLOGY}",
+        f"and, unless --orthology is given, {DEMO_ORTHOLOGY}",
+    )
+    inputs.add_argument(
+        "--all-real",
+        action="store_true",
+        help="add every real transcript in data/ (the --bundled three, 17,306 RefSeq mRNAs of DM3Loc, CPAT's "
+        "4,000 BED12 mRNAs and 4,000 non-coding RNAs, IsoformSwitchAnalyzeR's 1,092 isoforms) and, unless "
+        f"--orthology is given, HCOP orthology ({HCOP_ORTHOLOGY}); the released model's corpus",
     )
     parser.add_argument(
         "--orthology",
@@ -190,6 +163,8 @@ _SOURCE_FILE_OPTIONS = {
     "genome": "--genome",
     "annotation": "--annotation",
     "classification": "--classification",
+    "sequences": "sequences",
+    "gene_names": "gene names",
 }
 
 
@@ -241,6 +216,8 @@ def read_source(source: dict[str, Any], on_error: str, skipped: Counter[str]) ->
     kind, path, species = source["kind"], source["path"], source["species"]
     if kind == "gtf":
         return read_annotation(path, source["genome"], species=species, on_error=on_error, skipped=skipped)
+    if kind in KINDS:
+        return read_bundled_source(source, on_error, skipped)
     if kind == "mrnabench":
         return read_mrnabench_parquet(path, species=species, on_error=on_error, skipped=skipped)
     if "classification" in source:
@@ -253,7 +230,9 @@ def read_source(source: dict[str, Any], on_error: str, skipped: Counter[str]) ->
 
 
 def _card_source(source: dict[str, Any]) -> CorpusSource:
-    files = [source[key] for key in ("path", "genome", "annotation", "classification") if key in source]
+    files = [
+        source[key] for key in ("path", "genome", "annotation", "classification", "sequences") if key in source
+    ]
     kind = "sqanti" if "classification" in source else source["kind"]
     return CorpusSource(
         name=source.get("name", Path(source["path"]).name),
@@ -290,16 +269,17 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--min-isoforms ({args.min_isoforms}) and --max-length ({args.max_length}) must be >= 1")
     sources = list(args.sources or [])
     orthology_paths = list(args.orthology)
-    if args.bundled:
+    if args.bundled or args.all_real:
+        option = "--all-real" if args.all_real else "--bundled"
         if not (DATA_DIR / "pretraining").is_dir():
             raise FileNotFoundError(
-                f"--bundled reads the repository's data/ folder, not found at {DATA_DIR}; run from a clone of the "
+                f"{option} reads the repository's data/ folder, not found at {DATA_DIR}; run from a clone of the "
                 "repository"
             )
-        sources = bundled_sources() + sources
-        orthology_paths = orthology_paths or [str(DATA_DIR / BUNDLED_ORTHOLOGY)]
+        sources = (all_real_sources() if args.all_real else bundled_sources()) + sources
+        orthology_paths = orthology_paths or [str(DATA_DIR / (HCOP_ORTHOLOGY if args.all_real else DEMO_ORTHOLOGY))]
     if not sources:
-        raise ValueError("no sources: give --gtf/--transcripts/--mrnabench files or --bundled")
+        raise ValueError("no sources: give --gtf/--transcripts/--mrnabench files, --bundled or --all-real")
     for source in sources:
         _check_source(source)
     started = time.perf_counter()
@@ -358,7 +338,8 @@ def format_summary(summary: dict[str, Any], out: Path) -> str:
     lines = [
         f"Corpus written to {out} in {summary['seconds']} s",
         f"  gene sets: {summary['sets']:,}   transcripts: {summary['transcripts']:,}   "
-        f"multi-species sets: {summary['multi_species_sets']:,}",
+        f"sets with 2 or more: {summary['isoforms_per_set']['sets_with_2_or_more']:,}   "
+        f"nucleotides: {summary['nucleotides']:,}   multi-species sets: {summary['multi_species_sets']:,}",
         f"  isoforms per set: mean {isoforms['mean']}, median {isoforms['median']}, max {isoforms['max']}; "
         f"{isoforms['sets_with_2_or_more']:,} sets with 2 or more",
         "  splits: "

@@ -20,6 +20,7 @@ from typing import Any
 import datasets
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..annotations.errors import count_skip
 from ..annotations.records import TranscriptRecord
@@ -270,15 +271,18 @@ def summarize_corpus(corpus: datasets.DatasetDict) -> dict[str, Any]:
     per_split: dict[str, dict[str, int]] = {}
     all_sizes: list[int] = []
     species: Counter[str] = Counter()
+    nucleotides = 0
     for name, split in corpus.items():
         sizes = list(split["set_size"])
         all_sizes += sizes
         per_split[name] = {"sets": len(sizes), "transcripts": int(sum(sizes))}
         transcripts = split.data.column("transcripts").combine_chunks()  # list<struct> over the split's sets
         species.update(transcripts.flatten().field("species").to_pylist())
+        nucleotides += int(pc.sum(pc.utf8_length(transcripts.flatten().field("sequence"))).as_py() or 0)
     return {
         "sets": len(all_sizes),
         "transcripts": int(sum(all_sizes)),
+        "nucleotides": nucleotides,
         "splits": per_split,
         "isoforms_per_set": {
             "mean": round(statistics.fmean(all_sizes), 2) if all_sizes else 0.0,

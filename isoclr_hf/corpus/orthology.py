@@ -11,6 +11,14 @@ Two layouts are read:
 - A two-column ortholog pair list (``ENSG<TAB>ENSMUSG[<TAB>...]``, no header; e.g. the bundled
   ``human_mouse_1to1_orthologs.tsv``): matched by **Ensembl gene id**, version stripped, which
   every GENCODE/Ensembl/SQANTI3 record has. Each pair is one group.
+- HGNC's HCOP predictions as babelgene ships them (``human_symbol``, ``human_entrez``,
+  ``human_ensembl``, ``taxon_id``, ``symbol``, ``entrez``, ``ensembl``, ``support``, ``support_n``;
+  e.g. the bundled ``babelgene_hcop_human_to_19species.tsv.gz``): one group per **human gene**,
+  holding its symbol, Entrez and Ensembl ids, so human records from sources that name genes
+  differently (an ENSG from SQANTI3, an Entrez id and symbol from RefSeq) join one set, and the
+  orthologs of the other species by any of their three ids. An ortholog predicted for several human
+  genes is left out (it would chain paralogous human genes into one set), as are predictions with
+  fewer than ``min_support`` agreeing databases.
 """
 
 from __future__ import annotations
@@ -49,6 +57,13 @@ TAXON_SPECIES = {
     28985: "kluyveromyces_lactis",
     33169: "eremothecium_gossypii",
     4896: "schizosaccharomyces_pombe",
+    284812: "schizosaccharomyces_pombe",  # the strain-level taxon HCOP uses
+    13616: "monodelphis_domestica",
+    28377: "anolis_carolinensis",
+    9258: "ornithorhynchus_anatinus",
+    9685: "felis_catus",
+    9796: "equus_caballus",
+    9823: "sus_scrofa",
 }
 
 
@@ -88,6 +103,34 @@ class OrthologyTable:
         return len(self._groups)
 
     @classmethod
+    def from_hcop(
+        cls, path: str | os.PathLike[str], taxa: dict[int, str] | None = None, min_support: int = 1
+    ) -> OrthologyTable:
+        """Read HCOP predictions (babelgene layout, tab-separated): one group per human gene."""
+        taxa = TAXON_SPECIES if taxa is None else taxa
+        frame = pd.read_csv(
+            path, sep="\t", compression=_compression(path), dtype=str, keep_default_na=False,
+            usecols=["human_symbol", "human_entrez", "human_ensembl", "taxon_id", "symbol", "entrez", "ensembl",
+                     "support_n"],
+        )
+        table = cls("hcop")
+        humans = frame[["human_symbol", "human_entrez", "human_ensembl"]].drop_duplicates()
+        for symbol, entrez, ensembl in humans.itertuples(index=False):
+            group = entrez or symbol or ensembl
+            table.add_group(group, [("homo_sapiens", symbol), ("homo_sapiens", entrez), ("homo_sapiens", ensembl)])
+        support = pd.to_numeric(frame["support_n"], errors="coerce").fillna(0)
+        frame = frame[support >= min_support]
+        # An ortholog predicted for two human genes would merge them: keep one-human-gene predictions.
+        ortholog = frame["taxon_id"] + "\t" + frame["symbol"] + "\t" + frame["entrez"] + "\t" + frame["ensembl"]
+        human_genes_per_ortholog = frame.groupby(ortholog)["human_symbol"].transform("nunique")
+        frame = frame[human_genes_per_ortholog == 1]
+        for row in frame.itertuples(index=False):
+            species = taxa.get(int(row.taxon_id), f"taxon_{row.taxon_id}")
+            group = row.human_entrez or row.human_symbol or row.human_ensembl
+            table.add_group(group, [(species, row.symbol), (species, row.entrez), (species, row.ensembl)])
+        return table
+
+    @classmethod
     def from_homologene(cls, path: str | os.PathLike[str], taxa: dict[int, str] | None = None) -> OrthologyTable:
         """Read a HomoloGene table (``HID``, ``Gene.Symbol``, ``Taxonomy``, ``Gene.ID``; tab-separated)."""
         taxa = TAXON_SPECIES if taxa is None else taxa
@@ -125,11 +168,14 @@ class OrthologyTable:
                 first_line = handle.readline().decode("utf-8")
             if first_line.startswith("HID\t"):
                 return cls.from_homologene(path)
+            if first_line.startswith("human_symbol\t"):
+                return cls.from_hcop(path)
             if len(first_line.split("\t")) >= 2 and first_line.startswith("ENS"):
                 return cls.from_pairs(path)
         except (ValueError, KeyError, EOFError, zlib.error) as error:  # pandas, decoding and gzip errors
             raise ValueError(f"{path}: cannot read the orthology table: {type(error).__name__}: {error}") from None
         raise ValueError(
-            f"{path}: not a HomoloGene table (header HID, Gene.Symbol, Taxonomy, Gene.ID) nor an Ensembl "
-            "ortholog pair list (ENSG<TAB>ENSMUSG, no header)"
+            f"{path}: not a HomoloGene table (header HID, Gene.Symbol, Taxonomy, Gene.ID), an HCOP table (header "
+            "human_symbol, human_entrez, human_ensembl, taxon_id, symbol, entrez, ensembl, support, support_n) nor "
+            "an Ensembl ortholog pair list (ENSG<TAB>ENSMUSG, no header)"
         )

@@ -71,3 +71,35 @@ def test_unrecognised_table_is_refused(tmp_path):
     bad.write_text("a\tb\n")
     with pytest.raises(ValueError, match="HomoloGene"):
         OrthologyTable.load(bad)
+
+
+HCOP_HEADER = "human_symbol\thuman_entrez\thuman_ensembl\ttaxon_id\tsymbol\tentrez\tensembl\tsupport\tsupport_n\n"
+
+
+def test_hcop_joins_human_ids_of_one_gene_and_its_mouse_ortholog(human_mapt, mouse_mapt):
+    hcop = OrthologyTable.load(DATA / "orthology" / "babelgene_hcop_human_to_19species.tsv.gz")
+    # One human gene under its Ensembl id (SQANTI3-style), its Entrez id + symbol (RefSeq-style), and mouse Mapt.
+    refseq_style = [replace(record, transcript_id=f"NM-{i}", gene_id="4137") for i, record in enumerate(human_mapt)]
+    (only_set,) = _sets(build_corpus(human_mapt + refseq_style + mouse_mapt, orthology=hcop)).values()
+    assert only_set["set_id"] == "hcop:4137"
+    assert only_set["set_size"] == 2 * len(human_mapt) + len(mouse_mapt)
+
+
+def test_hcop_leaves_out_orthologs_of_several_human_genes_and_weak_support(tmp_path):
+    table = tmp_path / "hcop.tsv"
+    table.write_text(
+        HCOP_HEADER
+        + "GENEA\t1\tENSG01\t10090\tGenea\t11\tENSMUSG01\tNCBI|OMA\t2\n"
+        + "GENEB\t2\tENSG02\t10090\tShared\t22\tENSMUSG02\tNCBI\t1\n"  # one mouse gene, two human genes
+        + "GENEC\t3\tENSG03\t10090\tShared\t22\tENSMUSG02\tNCBI\t1\n"
+        + "GENED\t4\tENSG04\t10116\tGened\t44\tENSRNOG04\tOMA\t1\n"
+    )
+    hcop = OrthologyTable.load(table)
+    assert hcop.groups_of("mus_musculus", "ENSMUSG01") == ["hcop:1"]
+    assert hcop.groups_of("homo_sapiens", "", "GENEA") == hcop.groups_of("homo_sapiens", "ENSG01") == ["hcop:1"]
+    assert hcop.groups_of("mus_musculus", "ENSMUSG02") == []  # would chain GENEB and GENEC
+    assert hcop.groups_of("homo_sapiens", "2") == ["hcop:2"] and hcop.groups_of("homo_sapiens", "3") == ["hcop:3"]
+    assert hcop.groups_of("rattus_norvegicus", "ENSRNOG04") == ["hcop:4"]
+    strict = OrthologyTable.from_hcop(table, min_support=2)
+    assert strict.groups_of("rattus_norvegicus", "ENSRNOG04") == []
+    assert strict.groups_of("mus_musculus", "ENSMUSG01") == ["hcop:1"]
