@@ -29,7 +29,9 @@ from .targets import target_descriptions
 
 TAGS = ["biology", "rna", "genomics", "custom_code", "isoclr", "mrna", "contrastive-learning"]
 METRICS = {"pearson": "Pearson r", "spearman": "Spearman rho", "mse": "MSE"}
-METRIC_TYPES = {"pearson": "pearsonr", "spearman": "spearmanr", "mse": "mse"}
+CLASSIFICATION_METRICS = {"auroc_macro": "macro AUROC", "auprc_macro": "macro AUPRC"}
+METRIC_TYPES = {"pearson": "pearsonr", "spearman": "spearmanr", "mse": "mse", "auroc_macro": "roc_auc",
+                "auprc_macro": "average_precision"}
 
 
 def is_regression_head(model: IsoCLRModel | IsoCLRForSequenceClassification) -> bool:
@@ -152,13 +154,16 @@ def evaluation_results(report: dict[str, Any]) -> list[EvalResult]:
         if row.get("encoder") == "pretrained" and float(row.get("train_fraction", 0.0)) == 1.0:
             grouped[row["method"]].append(row)
     dataset = report["dataset"]
+    classification = "classification" in str(report.get("task_type", ""))
+    metrics = CLASSIFICATION_METRICS if classification else METRICS
     results = []
     for method, rows in sorted(grouped.items()):
         seeds = len(rows)
-        for key, label in METRICS.items():
+        for key, label in metrics.items():
             results.append(
                 EvalResult(
-                    task_type="tabular-regression" if report.get("task_type") == "regression" else "other",
+                    task_type=("tabular-classification" if classification
+                               else "tabular-regression" if report.get("task_type") == "regression" else "other"),
                     task_name=report["task"],
                     dataset_type=dataset.get("source", dataset["name"]),
                     dataset_name=dataset["name"],
@@ -267,7 +272,7 @@ def render_model_card(
     tokenizer: IsoCLRTokenizer,
     details: CardDetails | None = None,
     *,
-    evaluation_report: str | Path | dict[str, Any] | None = None,
+    evaluation_report: str | Path | dict[str, Any] | Sequence[str | Path | dict[str, Any]] | None = None,
 ) -> ModelCard:
     """Render the card of an encoder or a head.
 
@@ -275,7 +280,8 @@ def render_model_card(
         model: The model being published (its outputs on ``details.examples`` go into the card).
         tokenizer: Its tokenizer.
         details: What the card says about data, procedure, license; defaults to placeholders.
-        evaluation_report: ``isoclr evaluate``'s report.json (path or dict) for the model-index.
+        evaluation_report: ``isoclr evaluate``'s report.json (path or dict), or a list of them (one per
+            task), for the model-index.
 
     Returns:
         A ``ModelCard`` whose metadata holds library, pipeline tag, tags, license, datasets, widget
@@ -286,8 +292,10 @@ def render_model_card(
     config = model.config
     outputs = example_outputs(model, tokenizer, details.examples)
     results = []
-    if evaluation_report is not None:
-        results = evaluation_results(read_evaluation_report(evaluation_report))
+    reports = evaluation_report if isinstance(evaluation_report, (list, tuple)) else [evaluation_report]
+    for report in reports:
+        if report is not None:
+            results += evaluation_results(read_evaluation_report(report))
     pipeline_tag, tags = card_metadata_labels(model)
     # The Hub's widget runs the pipeline_tag's task: none for a regression head (its computed outputs are in
     # the card's examples table); label/score outputs only for a classification head, whose labels are classes.

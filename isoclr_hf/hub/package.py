@@ -79,7 +79,7 @@ def prepare_model_folder(
     out_dir: str | Path,
     *,
     card: CardDetails | None = None,
-    evaluation_report: str | Path | dict[str, Any] | None = None,
+    evaluation_report: str | Path | dict[str, Any] | list[str | Path | dict[str, Any]] | None = None,
 ) -> Path:
     """Write everything a Hub repository of this model holds into ``out_dir``.
 
@@ -93,7 +93,8 @@ def prepare_model_folder(
         tokenizer: The model's tokenizer.
         out_dir: Folder to write (created; files of the same names are replaced).
         card: What the card says about data, procedure, license and the repo id.
-        evaluation_report: ``isoclr evaluate``'s report.json (path or dict) for the card's model-index.
+        evaluation_report: ``isoclr evaluate``'s report.json (path or dict), or a list of them, for the
+            card's model-index.
 
     Returns:
         ``out_dir`` as a ``Path``.

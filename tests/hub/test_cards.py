@@ -143,3 +143,20 @@ def test_usage_snippets_run_on_tiny_models_without_the_package(tmp_path: Path) -
     expected_embedding = direct_embedding(encoder, example)
     assert output["encoder"]["direct"] == pytest.approx(expected_embedding, rel=1e-5, abs=1e-6)
     assert output["encoder"]["pipeline"] == pytest.approx(expected_embedding, rel=1e-5, abs=1e-6)
+
+
+def test_card_takes_several_reports_and_classification_metrics() -> None:
+    localisation = {
+        "task": "dm3loc_localisation", "task_type": "multi_label_classification", "target_names": ["Nucleus"],
+        "dataset": {"name": "DM3Loc localisation", "source": "dm3loc"}, "model": "tiny",
+        "results": [{"encoder": "pretrained", "method": "logistic", "train_fraction": 1.0, "seed": seed,
+                     "auroc_macro": 0.6 + 0.02 * seed, "auprc_macro": 0.4} for seed in range(2)],
+    }  # fmt: skip
+    card = render_model_card(tiny_encoder(), IsoCLRTokenizer(), CardDetails(repo_id="lab/enc"),
+                             evaluation_report=[evaluation_report(), localisation])
+    results = ModelCard(str(card)).data.eval_results
+    by_task = {(r.task_name, r.metric_type): r.metric_value for r in results}
+    assert by_task["dm3loc_localisation", "roc_auc"] == pytest.approx(0.61)
+    assert by_task["dm3loc_localisation", "average_precision"] == pytest.approx(0.4)
+    assert ("half_life_human", "pearsonr") in by_task
+    assert {r.task_type for r in results if r.task_name == "dm3loc_localisation"} == {"tabular-classification"}
