@@ -14,9 +14,10 @@ The one allowance: an encoder folder loaded as a head misses the head's classifi
 initialised; for regression, at zero), and an encoder is loaded from any IsoCLR checkpoint
 (encoder, head or contrastive model), leaving that checkpoint's own head out.
 
-Folders whose ``config.json`` says ``"model_type": "isoclr"`` are loaded with this package's classes;
-the remote-code files next to the weights are never imported. Any other model type needs code from
-the folder and is refused unless the caller passes ``trust_remote_code=True`` (``--trust-remote-code``).
+Folders whose ``config.json`` says ``"model_type": "isoclr"`` or ``"isoclr_orthrus"`` (Orthrus folders
+written by ``isoclr convert-orthrus`` or by pretraining) are loaded with this package's classes; the
+remote-code files next to the weights are never imported. Any other model type needs code from the
+folder and is refused unless the caller passes ``trust_remote_code=True`` (``--trust-remote-code``).
 """
 
 from __future__ import annotations
@@ -33,9 +34,17 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from ..models.isoclr.configuration_isoclr import IsoCLRConfig
 from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification, IsoCLRModel
 from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
+from ..models.orthrus.configuration_orthrus import OrthrusConfig
+from ..models.orthrus.modeling_orthrus import OrthrusForSequenceClassification, OrthrusModel
 
 ISOCLR_MODEL_TYPE = IsoCLRConfig.model_type
-BASE_PREFIX = IsoCLRModel.base_model_prefix + "."
+ORTHRUS_MODEL_TYPE = OrthrusConfig.model_type
+# The package's own families: model_type -> (config, encoder, head) classes; loaded without remote code.
+FAMILIES: dict[str, tuple[type[Any], type[PreTrainedModel], type[PreTrainedModel]]] = {
+    ISOCLR_MODEL_TYPE: (IsoCLRConfig, IsoCLRModel, IsoCLRForSequenceClassification),
+    ORTHRUS_MODEL_TYPE: (OrthrusConfig, OrthrusModel, OrthrusForSequenceClassification),
+}
+ENCODER_CLASSES = tuple(encoder for _, encoder, _ in FAMILIES.values())
 # Head modules of the package's model classes; an encoder may be loaded from a checkpoint that has them.
 HEAD_PREFIXES = ("classifier.", "projection.")
 CLASSIFIER_PREFIX = "classifier."
@@ -122,23 +131,39 @@ def is_isoclr_folder(folder: Path) -> bool:
     return read_config_dict(folder).get("model_type") == ISOCLR_MODEL_TYPE
 
 
-def check_remote_code_allowed(folder: Path, trust_remote_code: bool) -> None:
-    """Refuse a non-IsoCLR folder (which needs the code inside it) unless remote code is trusted."""
+def package_family(folder: Path) -> str | None:
+    """The folder's model type when it is one of this package's families (IsoCLR, Orthrus), else ``None``."""
     model_type = read_config_dict(folder).get("model_type")
-    if model_type != ISOCLR_MODEL_TYPE and not trust_remote_code:
+    return model_type if model_type in FAMILIES else None
+
+
+def check_remote_code_allowed(folder: Path, trust_remote_code: bool) -> None:
+    """Refuse a folder of another family (which needs the code inside it) unless remote code is trusted."""
+    model_type = read_config_dict(folder).get("model_type")
+    if model_type not in FAMILIES and not trust_remote_code:
+        hint = ""
+        if model_type == "orthrus":
+            hint = f" (an Orthrus Hub folder: convert it with `isoclr convert-orthrus {folder} OUT`, then use OUT)"
         raise ModelLoadingError(
-            f"{folder}: model_type {model_type!r} is not an IsoCLR model; loading it would run code from the "
-            "folder: pass --trust-remote-code (trust_remote_code=True) if you trust it"
+            f"{folder}: model_type {model_type!r} is not an IsoCLR or Orthrus model{hint}; loading it would run "
+            "code from the folder: pass --trust-remote-code (trust_remote_code=True) if you trust it"
         )
 
 
 def load_isoclr_config(folder: Path) -> IsoCLRConfig:
     """The IsoCLR config of a folder (without remote code)."""
+    return load_family_config(folder, ISOCLR_MODEL_TYPE)
+
+
+def load_family_config(folder: Path, model_type: str) -> Any:
+    """The config of a folder of one of the package's families (without remote code)."""
     read_config_dict(folder)  # clear errors for a missing or broken file
+    config_class, _, _ = FAMILIES[model_type]
     try:
-        return IsoCLRConfig.from_pretrained(folder)
+        return config_class.from_pretrained(folder)
     except (OSError, ValueError, TypeError) as error:
-        raise ModelLoadingError(f"{folder / 'config.json'}: not a valid IsoCLR config ({error})") from error
+        name = "IsoCLR" if model_type == ISOCLR_MODEL_TYPE else "Orthrus"
+        raise ModelLoadingError(f"{folder / 'config.json'}: not a valid {name} config ({error})") from error
 
 
 def _weight_files(folder: Path) -> list[Path]:
@@ -188,26 +213,28 @@ def _listed(keys: Iterable[str]) -> str:
 
 
 def match_state_dict(
-    model: IsoCLRModel | IsoCLRForSequenceClassification, checkpoint: dict[str, torch.Tensor], *, source: Path
+    model: PreTrainedModel, checkpoint: dict[str, torch.Tensor], *, source: Path
 ) -> dict[str, torch.Tensor]:
     """The checkpoint's tensors under the model's own names; raises for any missing, extra or mis-shaped one.
 
-    An encoder takes the encoder part of any IsoCLR checkpoint; a head takes a head checkpoint, or an
-    encoder (or contrastive) checkpoint with its classifier left to initialisation.
+    An encoder (IsoCLR or Orthrus) takes the encoder part of any checkpoint of its family; a head
+    takes a head checkpoint, or an encoder (or contrastive) checkpoint with its classifier left to
+    initialisation.
     """
-    prefixed = any(key.startswith(BASE_PREFIX) for key in checkpoint)
+    base_prefix = model.base_model_prefix + "."  # "isoclr." or "orthrus."
+    prefixed = any(key.startswith(base_prefix) for key in checkpoint)
     allowed_missing: set[str] = set()
     expected = model.state_dict()
-    if isinstance(model, IsoCLRModel):
+    if isinstance(model, ENCODER_CLASSES):
         if prefixed:
             checkpoint = {
-                key[len(BASE_PREFIX):] if key.startswith(BASE_PREFIX) else key: value
+                key[len(base_prefix):] if key.startswith(base_prefix) else key: value
                 for key, value in checkpoint.items()
-                if key.startswith(BASE_PREFIX) or not key.startswith(HEAD_PREFIXES)
+                if key.startswith(base_prefix) or not key.startswith(HEAD_PREFIXES)
             }
     else:
         if not prefixed:
-            checkpoint = {BASE_PREFIX + key: value for key, value in checkpoint.items()}
+            checkpoint = {base_prefix + key: value for key, value in checkpoint.items()}
         checkpoint = {key: value for key, value in checkpoint.items() if not key.startswith("projection.")}
         if not any(key.startswith(CLASSIFIER_PREFIX) for key in checkpoint):
             allowed_missing = {key for key in expected if key.startswith(CLASSIFIER_PREFIX)}
@@ -232,8 +259,8 @@ def match_state_dict(
     return checkpoint
 
 
-def load_isoclr_weights(model: IsoCLRModel | IsoCLRForSequenceClassification, folder: Path) -> None:
-    """Load the folder's weights into ``model`` strictly (see :func:`match_state_dict`)."""
+def load_isoclr_weights(model: PreTrainedModel, folder: Path) -> None:
+    """Load the folder's weights into an IsoCLR or Orthrus model strictly (see :func:`match_state_dict`)."""
     state = match_state_dict(model, read_state_dict(folder), source=folder)
     model.load_state_dict(state, strict=False)  # exact apart from the allowed missing classifier
 
@@ -256,13 +283,16 @@ def _check_loading_info(info: dict[str, Any], folder: Path, *, allow_missing_pre
 def load_encoder(folder: str | Path, *, trust_remote_code: bool = False) -> PreTrainedModel:
     """The encoder of the model in ``folder`` (a folder or Hub id), in eval mode, strictly loaded.
 
-    IsoCLR folders give an :class:`IsoCLRModel` (from an encoder, head or contrastive checkpoint);
-    other model types, only with ``trust_remote_code=True``, give ``AutoModel``'s class.
+    IsoCLR folders give an :class:`IsoCLRModel` and Orthrus folders an :class:`OrthrusModel` (from an
+    encoder, head or contrastive checkpoint); other model types, only with ``trust_remote_code=True``,
+    give ``AutoModel``'s class.
     """
     path = resolve_model_path(folder)
     check_remote_code_allowed(path, trust_remote_code)
-    if is_isoclr_folder(path):
-        model = IsoCLRModel(load_isoclr_config(path))
+    family = package_family(path)
+    if family is not None:
+        _, encoder_class, _ = FAMILIES[family]
+        model = encoder_class(load_family_config(path, family))
         load_isoclr_weights(model, path)
         return model.eval()
     from transformers import AutoModel
@@ -284,8 +314,10 @@ def load_head(
     """
     path = resolve_model_path(folder)
     check_remote_code_allowed(path, trust_remote_code)
-    if is_isoclr_folder(path):
-        model = IsoCLRForSequenceClassification(config if config is not None else load_isoclr_config(path))
+    family = package_family(path)
+    if family is not None:
+        _, _, head_class = FAMILIES[family]
+        model = head_class(config if config is not None else load_family_config(path, family))
         load_isoclr_weights(model, path)
         return model
     from transformers import AutoModelForSequenceClassification
@@ -299,16 +331,18 @@ def load_head(
 
 
 def load_tokenizer(folder: str | Path, *, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
-    """The tokenizer saved with a model, or a default ``IsoCLRTokenizer`` for an IsoCLR folder without one."""
+    """The tokenizer saved with a model, or a default ``IsoCLRTokenizer`` for an IsoCLR or Orthrus folder
+    without one (both families read the same tokenizer output)."""
     path = resolve_model_path(folder)
     check_remote_code_allowed(path, trust_remote_code)
-    if is_isoclr_folder(path):
+    family = package_family(path)
+    if family is not None:
         if any((path / name).is_file() for name in TOKENIZER_FILES):
             try:
                 return IsoCLRTokenizer.from_pretrained(path)
             except (OSError, ValueError, TypeError) as error:
                 raise ModelLoadingError(f"{path}: cannot load the tokenizer ({error})") from error
-        config = load_isoclr_config(path)
+        config = load_family_config(path, family)
         return IsoCLRTokenizer.from_model_config(config)
     from transformers import AutoTokenizer
 
@@ -316,11 +350,13 @@ def load_tokenizer(folder: str | Path, *, trust_remote_code: bool = False) -> Pr
 
 
 def load_config(folder: str | Path, *, trust_remote_code: bool = False) -> Any:
-    """The model's config: an :class:`IsoCLRConfig`, or ``AutoConfig``'s with ``trust_remote_code=True``."""
+    """The model's config: an :class:`IsoCLRConfig` or :class:`OrthrusConfig`, or ``AutoConfig``'s with
+    ``trust_remote_code=True``."""
     path = resolve_model_path(folder)
     check_remote_code_allowed(path, trust_remote_code)
-    if is_isoclr_folder(path):
-        return load_isoclr_config(path)
+    family = package_family(path)
+    if family is not None:
+        return load_family_config(path, family)
     from transformers import AutoConfig
 
     return AutoConfig.from_pretrained(path, trust_remote_code=True)
@@ -333,10 +369,12 @@ __all__ = [
     "is_run_folder",
     "load_config",
     "load_encoder",
+    "load_family_config",
     "load_head",
     "load_isoclr_weights",
     "load_tokenizer",
     "match_state_dict",
+    "package_family",
     "read_config_dict",
     "read_state_dict",
     "resolve_model_path",

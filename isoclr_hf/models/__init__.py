@@ -4,8 +4,11 @@ Each family folder holds the flat remote-code files that ``save_pretrained`` cop
 weights (configuration, modeling, tokenization, ...). They import only torch, transformers, numpy and
 their siblings, so a saved folder loads without this package. Importing a family registers its
 classes with the transformers Auto classes.
+
+- ``isoclr``: the IsoCLR dilated residual CNN (Fradkin et al. 2023);
+- ``orthrus``: the Orthrus Mamba encoder (Fradkin et al. 2024), on the same tokenizer and inputs.
 """
 
-from . import isoclr
+from . import isoclr, orthrus
 
-__all__ = ["isoclr"]
+__all__ = ["isoclr", "orthrus"]

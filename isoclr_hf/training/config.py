@@ -31,8 +31,10 @@ class PretrainingConfig:
     output_dir: str = "runs/pretrain"  # checkpoints/, final/, metrics.jsonl, tensorboard logs
     train_split: str = "train"
     eval_split: str = "validation"  # held-out gene sets for the retrieval evaluation
-    model: str = "isoclr-s"  # IsoCLRConfig preset: isoclr-s, isoclr-m or isoclr-l
-    # IsoCLRConfig fields, e.g. dropout; on the command line as YAML/JSON: '{stem_filters: 8}'
+    # IsoCLRConfig preset (isoclr-s, isoclr-m, isoclr-l) or OrthrusConfig preset (orthrus = orthrus-large,
+    # orthrus-base, orthrus-cpu-small)
+    model: str = "isoclr-s"
+    # fields of the preset's config, e.g. dropout; on the command line as YAML/JSON: '{stem_filters: 8}'
     model_overrides: dict[str, Any] | str | None = field(default_factory=dict)
     # training crop of each view (5' end kept); null: the model's max_sequence_length (paper: 12,288 nt)
     max_length: int | None = None

@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 from transformers import get_cosine_schedule_with_warmup
 
 from ..models.isoclr import IsoCLRConfig, IsoCLRForContrastivePretraining, IsoCLRTokenizer
+from ..models.orthrus import OrthrusConfig, OrthrusForContrastivePretraining
 from .batching import ContrastivePairCollator
 from .checkpoints import (
     TrainingProgress,
@@ -75,6 +76,13 @@ def build_accelerator(config: PretrainingConfig) -> Accelerator:
 
 
 def build_model(config: PretrainingConfig) -> IsoCLRForContrastivePretraining:
+    """The contrastive model of the ``model`` preset: IsoCLR (``isoclr-*``) or Orthrus (``orthrus*``).
+
+    Both families share the tokenizer, the collator, the DCL loss and the masking; an Orthrus model is
+    an :class:`IsoCLRForContrastivePretraining` with the Mamba encoder in place of the CNN.
+    """
+    if config.model.startswith("orthrus"):
+        return OrthrusForContrastivePretraining(OrthrusConfig.from_preset(config.model, **config.model_overrides))
     model_config = IsoCLRConfig.from_preset(config.model, **config.model_overrides)
     return IsoCLRForContrastivePretraining(model_config)
 
@@ -340,7 +348,7 @@ def train(config: PretrainingConfig, accelerator: Accelerator) -> dict[str, Any]
     return summary
 
 
-def with_model_defaults(config: PretrainingConfig, model_config: IsoCLRConfig) -> PretrainingConfig:
+def with_model_defaults(config: PretrainingConfig, model_config: IsoCLRConfig | OrthrusConfig) -> PretrainingConfig:
     """``max_length`` unset: the model's ``max_sequence_length`` (the paper's 12,288 nt)."""
     if config.max_length is not None:
         return config
