@@ -1,12 +1,15 @@
-"""Evaluate an encoder on a regression task: probe, fine-tune, compare, write a report.
+"""Evaluate an encoder on a task: probe, compare, optionally fine-tune, write a report.
 
 Side by side in one run: the model at --model (pretrained), the same architecture randomly
-initialised, and a ridge on k-mer/length/GC features; linear probes at several training fractions
-and seeds, full fine-tuning of both encoders. Writes DIR/report.json, DIR/report.md, plots and the
-fine-tuned head: DIR/head, a publishable folder (weights, config, remote code, tokenizer, pipelines
-and a card with the report's figures) that `pipeline(model=DIR/head, trust_remote_code=True)` loads
-without this package and `isoclr push` uploads. An existing non-empty DIR is kept unless --overwrite
-is given.
+initialised, and a k-mer/length/GC baseline; linear probes (ridge for regression, per-class
+logistic regression for multi-label classification such as dm3loc_localisation) at several training
+fractions and seeds. Embeddings are cached on disk (--cache-dir; --no-cache to turn off), so a
+second run on the same model and task only fits probes. With --fine-tune, both encoders are also
+fully fine-tuned (an estimate of the time is printed first), and the pretrained head is written to
+DIR/head: a publishable folder (weights, config, remote code, tokenizer, pipelines and a card with
+the report's figures) that `pipeline(model=DIR/head, trust_remote_code=True)` loads without this
+package and `isoclr push` uploads. Writes DIR/report.json, DIR/report.md and plots. An existing
+non-empty DIR is kept unless --overwrite is given.
 
 A task is a bundled benchmark by name or a parquet/CSV/TSV(.gz) file whose columns the --*-column
 options name (see isoclr_hf.evaluation.task_files); a task whose test split has fewer than 20
@@ -14,6 +17,7 @@ examples is refused.
 
 Examples:
     isoclr evaluate --model runs/isoclr-s --task te_5utr_hek293 --out reports/te_hek293
+    isoclr evaluate --model runs/isoclr-s --task saluki_halflife_human --fine-tune --out reports/halflife
     isoclr evaluate --model runs/isoclr-s --task utrs.csv --sequence-column seq --target-column y --group-column gene \\
         --out reports/utrs
 """
@@ -28,8 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from ..evaluation.comparison import ComparisonSettings, run_comparison
+from ..evaluation.embedding_cache import default_cache_dir
 from ..evaluation.loading import load_encoder, resolve_model_path
 from ..evaluation.low_data import DEFAULT_FRACTIONS, DEFAULT_MIN_TRAIN, DEFAULT_SEEDS
+from ..evaluation.probe_runs import is_classification
 from ..evaluation.report import (
     plot_embedding_map,
     plot_low_data_curve,
@@ -40,7 +46,7 @@ from ..evaluation.report import (
 )
 from ..evaluation.splits import MIN_TEST_EXAMPLES, evaluation_splits
 from ..evaluation.task_files import TASK_FILE_FORMATS, TaskColumns
-from ..evaluation.tasks import RegressionTask, load_tasks, task_names
+from ..evaluation.tasks import Task, load_tasks, task_names
 from ..hub.package import prepare_model_folder
 from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification
 from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
@@ -64,7 +70,8 @@ def _text(values: tuple[float, ...] | tuple[int, ...]) -> str:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True,
-                        help="Folder or Hub id of an IsoCLR checkpoint (a training run folder means its final/).")
+                        help="Folder, released short name (isoclr-s) or Hub id of a checkpoint (a training run folder "
+                             "means its final/).")
     parser.add_argument("--trust-remote-code", action="store_true",
                         help="Allow a model that is not an IsoCLR model, running the code in its folder. "
                              "IsoCLR folders always load with this package's classes.")
@@ -103,25 +110,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Comma-separated seeds of the low-data draws.")
     parser.add_argument("--min-train", type=int, default=DEFAULT_MIN_TRAIN,
                         help="Fewest training examples at any fraction.")
-    parser.add_argument("--fine-tune-fractions", type=_floats, default="1",
-                        help="Fractions at which both encoders are fine-tuned; 'none' skips fine-tuning.")
+    parser.add_argument("--fine-tune", action="store_true",
+                        help="Also fine-tune both encoders (slow: an estimate of the time is printed before it "
+                             "starts). Off by default; the fine-tuning options below need it.")
+    parser.add_argument("--fine-tune-fractions", type=_floats, default=None,
+                        help="Fractions at which both encoders are fine-tuned (default with --fine-tune: 1); 'none' "
+                             "skips fine-tuning.")
     parser.add_argument("--fine-tune-seeds", type=_ints, default=None,
                         help="Split seeds of the fine-tuning runs (default: every --seeds value).")
-    parser.add_argument("--epochs", type=int, default=3, help="Fine-tuning epochs.")
+    parser.add_argument("--epochs", type=int, default=None, help=f"Fine-tuning epochs (default {DEFAULT_EPOCHS}).")
     parser.add_argument("--max-steps", type=int, default=None, help="Cap on fine-tuning steps per run.")
     parser.add_argument("--batch-size", type=int, default=32, help="Fine-tuning batch size.")
-    parser.add_argument("--learning-rates", type=_floats, default=_text(DEFAULT_LEARNING_RATES),
-                        help="Encoder learning rates for fine-tuning, one run each; the best on validation is kept.")
+    parser.add_argument("--learning-rates", type=_floats, default=None,
+                        help="Encoder learning rates for fine-tuning, one run each; the best on validation is kept "
+                             f"(default {_text(DEFAULT_LEARNING_RATES)}).")
     parser.add_argument("--learning-rate", type=float, default=None,
                         help="One encoder learning rate instead of the grid (the paper used 0.01).")
-    parser.add_argument("--head-learning-rate", type=float, default=FineTuneSettings.head_learning_rate,
-                        help="Head learning rate for fine-tuning (the paper's).")
-    parser.add_argument("--lr-decay", type=float, default=FineTuneSettings.lr_decay,
-                        help="Exponential learning-rate decay per epoch (the paper's).")
+    parser.add_argument("--head-learning-rate", type=float, default=None,
+                        help=f"Head learning rate for fine-tuning (default {FineTuneSettings.head_learning_rate:g}, "
+                             "the paper's).")
+    parser.add_argument("--lr-decay", type=float, default=None,
+                        help=f"Exponential learning-rate decay per epoch (default {FineTuneSettings.lr_decay:g}, "
+                             "the paper's).")
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help=f"Folder of the embedding cache (default {default_cache_dir()}).")
+    parser.add_argument("--no-cache", action="store_true", help="Embed without reading or writing the cache.")
     parser.add_argument("--no-head", action="store_true", help="Do not save the fine-tuned head.")
     parser.add_argument("--quiet", action="store_true", help="No progress bars.")
 
 
+DEFAULT_EPOCHS = 3
+# Options that only fine-tuning uses: without --fine-tune they are an error, not silently ignored.
+FINE_TUNE_OPTIONS = ("fine_tune_seeds", "epochs", "max_steps", "learning_rates", "learning_rate",
+                     "head_learning_rate", "lr_decay")
 REPORT_FILES = ("report.json", "report.md", "low_data_curve.png", "predicted_vs_measured.png", "embedding_map.png")
 
 
@@ -135,29 +156,55 @@ def check_output(out: Path, overwrite: bool) -> None:
 
 def write_head(head: Any, tokenizer: Any, folder: Path, *, report: dict[str, Any]) -> Path:
     """Write the fine-tuned head as a publishable folder; its card carries the report's figures."""
-    if isinstance(head, IsoCLRForSequenceClassification) and isinstance(tokenizer, IsoCLRTokenizer):
+    regression = getattr(head.config, "problem_type", None) == "regression"
+    if isinstance(head, IsoCLRForSequenceClassification) and isinstance(tokenizer, IsoCLRTokenizer) and regression:
         head = head.to("cpu")
         return prepare_model_folder(head, tokenizer, folder, evaluation_report=report)
-    # A head from remote code (--trust-remote-code): saved as its own code saves it.
+    # A head from remote code (--trust-remote-code), or a classification head (the card's model-index reads
+    # regression figures): saved as its own code saves it.
     head.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
 
 
+def fine_tuning_requested(args: argparse.Namespace) -> bool:
+    """Fine-tuning is opt-in: ``--fine-tune`` (``--fine-tune-fractions none`` turns it off again).
+
+    Raises:
+        ValueError: A fine-tuning option (``--epochs``, ``--fine-tune-fractions 0.1,1``, ...) without
+            ``--fine-tune``.
+    """
+    given = [name for name in FINE_TUNE_OPTIONS if getattr(args, name) is not None]
+    if args.fine_tune_fractions:  # a list of fractions; None (not given) or () ('none') ask for nothing
+        given.insert(0, "fine_tune_fractions")
+    if given and not args.fine_tune:
+        options = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise ValueError(f"{options} set(s) fine-tuning, which runs only with --fine-tune; add --fine-tune or drop it")
+    if args.fine_tune_fractions is not None:
+        return args.fine_tune and bool(args.fine_tune_fractions)
+    return bool(args.fine_tune)
+
+
 def settings_from_args(args: argparse.Namespace) -> ComparisonSettings:
     """The comparison settings the command line asks for."""
+    defaults = FineTuneSettings()
+    rates = args.learning_rates if args.learning_rates is not None else DEFAULT_LEARNING_RATES
+    fine_tune = fine_tuning_requested(args)
     return ComparisonSettings(
         fractions=args.fractions,
         seeds=args.seeds,
         min_train=args.min_train,
-        fine_tune_fractions=args.fine_tune_fractions,
+        fine_tune_fractions=(args.fine_tune_fractions or (1.0,)) if fine_tune else (),
         fine_tune_seeds=args.fine_tune_seeds,
         fine_tune=FineTuneSettings(
-            epochs=args.epochs, batch_size=args.batch_size,
-            learning_rates=args.learning_rates if args.learning_rate is None else (args.learning_rate,),
-            head_learning_rate=args.head_learning_rate, lr_decay=args.lr_decay, max_steps=args.max_steps,
+            epochs=DEFAULT_EPOCHS if args.epochs is None else args.epochs, batch_size=args.batch_size,
+            learning_rates=rates if args.learning_rate is None else (args.learning_rate,),
+            head_learning_rate=defaults.head_learning_rate if args.head_learning_rate is None
+            else args.head_learning_rate,
+            lr_decay=defaults.lr_decay if args.lr_decay is None else args.lr_decay, max_steps=args.max_steps,
         ),
         max_examples=None if args.full else args.max_examples,
+        cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
     )
 
 
@@ -172,7 +219,7 @@ def columns_from_args(args: argparse.Namespace) -> TaskColumns | None:
                        cds=args.cds_column, exon_ends=args.exon_ends_column)
 
 
-def check_test_splits(task: RegressionTask, settings: ComparisonSettings) -> None:
+def check_test_splits(task: Task, settings: ComparisonSettings) -> None:
     """Refuse, before any work, a task with fewer than MIN_TEST_EXAMPLES test examples on any split seed."""
     seeds = tuple(settings.seeds)
     tune_seeds = getattr(settings, "fine_tune_seeds", None)
@@ -205,33 +252,44 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def evaluate_task(task: RegressionTask, out: Path, args: argparse.Namespace, settings: ComparisonSettings,
+def evaluate_task(task: Task, out: Path, args: argparse.Namespace, settings: ComparisonSettings,
                   model_path: Path, model_name: str, started: float) -> None:
     """Compare, plot and write one task's report (and head) into ``out``."""
     outcome = run_comparison(task, model_path, settings=settings, progress=not args.quiet,
-                             trust_remote_code=args.trust_remote_code)
+                             trust_remote_code=args.trust_remote_code, announce=print)
     out.mkdir(parents=True, exist_ok=True)
     task = outcome.task
+    classification = is_classification(task)
     test = outcome.split["test"]
-    plots = ["low_data_curve.png", "predicted_vs_measured.png", "embedding_map.png"]
+    plots = ["low_data_curve.png", "embedding_map.png"]
     plot_low_data_curve(outcome.results, out / plots[0])
-    plot_predicted_vs_measured(outcome.test_predictions, task.labels[test], out / plots[1])
+    if not classification:
+        plots.insert(1, "predicted_vs_measured.png")
+        plot_predicted_vs_measured(outcome.test_predictions, task.labels[test], out / plots[1])
     categories = task.categories
     colour = categories if categories is not None and len(set(categories)) > 1 else task.labels
-    plot_embedding_map(outcome.embeddings["pretrained"], colour, out / plots[2],
+    plot_embedding_map(outcome.embeddings["pretrained"], colour, out / plots[-1],
                        title=f"{task.name}: pretrained embeddings (PCA)")
     notes = list(task.notes)
     if outcome.floored_fractions:
         notes.append(f"Fractions {', '.join(f'{f:g}' for f in outcome.floored_fractions)} would leave fewer than "
                      f"{settings.min_train} training examples; those runs use {settings.min_train}.")
-    notes.append(f"Linear probe and k-mer baseline: ridge on standardised features, penalty chosen on the "
-                 f"validation split ({len(outcome.split['validation'])} examples).")
+    if classification:
+        notes.append("Linear probe and k-mer baseline: one L2 logistic regression per class on standardised features, "
+                     "C chosen per class on the validation AUROC from 1e-4, 1e-3, 0.01, 0.1, 1 "
+                     f"({len(outcome.split['validation'])} validation examples).")
+    else:
+        notes.append(f"Linear probe and k-mer baseline: ridge on standardised features, penalty chosen on the "
+                     f"validation split ({len(outcome.split['validation'])} examples).")
     if settings.fine_tune_fractions:
         tune = settings.fine_tune
         rates = ", ".join(f"{rate:g}" for rate in tune.learning_rates or (tune.learning_rate,))
+        chosen_on = "macro AUROC, binary cross-entropy loss" if classification else "MSE"
         notes.append(f"Fine-tuning: {tune.epochs} epochs, batch {tune.batch_size}, Adam, encoder lr chosen on "
-                     f"validation from {rates} (no weight decay), head lr {tune.head_learning_rate:g}, decay "
-                     f"{tune.lr_decay:g}/epoch, head zero-initialised, best validation epoch kept.")
+                     f"validation {chosen_on} from {rates} (no weight decay), head lr {tune.head_learning_rate:g}, "
+                     f"decay {tune.lr_decay:g}/epoch, head zero-initialised, best validation epoch kept.")
+    else:
+        notes.append("No fine-tuning (opt-in: --fine-tune).")
     extra = {
         "settings": {"max_examples": settings.max_examples, "fractions": list(settings.fractions),
                      "seeds": list(settings.seeds), "min_train": settings.min_train,
@@ -243,7 +301,8 @@ def evaluate_task(task: RegressionTask, out: Path, args: argparse.Namespace, set
         "timings": {**outcome.timings, "total_s": time.perf_counter() - started},
     }
     report = report_dict(task_name=task.name, target_name=task.target_name, dataset_name=task.dataset_name,
-                         source=task.source, model=model_name, results=outcome.results, extra=extra)
+                         source=task.source, model=model_name, results=outcome.results, extra=extra,
+                         task_type=task.task_type, target_names=getattr(task, "label_names", None))
     write_json(report, out / "report.json")
     table = write_markdown(report, out / "report.md", plots=plots, notes=notes)
     head_dir = out / "head"

@@ -1,10 +1,12 @@
 """The side-by-side comparison behind ``isoclr evaluate``.
 
 In one run, on the same splits of one task: the encoder under test (``pretrained``), the same
-architecture freshly initialised with a fixed seed (``random_init``), and a ridge on k-mer, length
-and GC features (``kmer_baseline``). Both encoders are linear-probed at every training fraction and
-seed and fully fine-tuned at the chosen fractions and seeds; the baseline is fitted at every
-fraction and seed.
+architecture freshly initialised with a fixed seed (``random_init``), and a k-mer, length and GC
+baseline (``kmer_baseline``: a ridge for regression, per-class logistic regression for
+multi-label classification). Both encoders are linear-probed at every training fraction and seed
+(ridge, or per-class logistic regression) and, when asked (fine-tuning is opt-in), fully
+fine-tuned at the chosen fractions and seeds; the baseline is fitted at every fraction and seed.
+Embeddings are computed once per encoder and task, and cached on disk when ``cache_dir`` is set.
 
 A seed is a split seed: each seed draws its own grouped train/validation/test split (genes or
 homology groups never straddle two splits), and the training subsets of the low-data curve are
@@ -14,14 +16,16 @@ so their differences are paired (:mod:`isoclr_hf.evaluation.statistics`). A task
 genes for the others, so the paper's split is one of the repeats.
 
 Every result row carries, besides the report contract's keys, ``split_seed``, ``n_train_split``
-(the whole training split of that seed), ``n_validation``, ``validation_mse``,
-``mean_baseline_mse`` (validation MSE of predicting the training mean) and ``worse_than_mean``;
-fine-tuning rows also ``learning_rate`` and ``best_epoch``.
+(the whole training split of that seed), ``n_validation`` and the task type's validation checks
+(:mod:`isoclr_hf.evaluation.probe_runs`: ``validation_mse``, ``mean_baseline_mse`` and
+``worse_than_mean`` for regression; ``validation_auroc_macro`` and ``worse_than_chance`` for
+classification); fine-tuning rows also ``learning_rate`` and ``best_epoch``.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,16 +34,15 @@ import torch
 from accelerate import Accelerator
 from transformers import PreTrainedTokenizerBase
 
-from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification, IsoCLRModel
-from ..training.fine_tuning import FineTuneSettings, build_regression_model, fine_tune, load_tokenizer, predict_records
-from .embedding import embed_records
+from ..models.isoclr.modeling_isoclr import IsoCLRModel
+from ..training.fine_tuning import FineTuneSettings, load_tokenizer
+from .embedding_cache import cached_embeddings
 from .features import sequence_features
+from .fine_tune_runs import estimate_fine_tuning, fine_tune_run, fine_tuning_runs
 from .loading import load_encoder, resolve_model_path
 from .low_data import DEFAULT_FRACTIONS, DEFAULT_MIN_TRAIN, DEFAULT_SEEDS, training_subsets
-from .metrics import regression_metrics
-from .probe import fit_ridge_probe
+from .probe_runs import Task, run_probe
 from .splits import evaluation_splits
-from .tasks import RegressionTask
 
 
 @dataclass
@@ -51,7 +54,8 @@ class ComparisonSettings:
         seeds: Split seeds; each gives a grouped split and the low-data draws on it (at least 5 for
             the paired statistics to mean anything).
         min_train: Fewest training examples at any fraction.
-        fine_tune_fractions: Fractions at which both encoders are fine-tuned (empty: no fine-tuning).
+        fine_tune_fractions: Fractions at which both encoders are fine-tuned (empty, the default: no
+            fine-tuning; it is opt-in, ``isoclr evaluate --fine-tune``).
         fine_tune_seeds: Split seeds of the fine-tuning runs (``None``: all of ``seeds``).
         fine_tune: Fine-tuning hyperparameters.
         max_examples: Subsample the task to about this many examples, whole groups at a time
@@ -59,18 +63,21 @@ class ComparisonSettings:
         batch_size: Batch size for embedding.
         split_seed: Seed of the subsampling (``max_examples``).
         init_seed: Seed of the random-initialisation control.
+        cache_dir: Folder of the embedding cache (:mod:`isoclr_hf.evaluation.embedding_cache`);
+            ``None``: no cache.
     """
 
     fractions: tuple[float, ...] = DEFAULT_FRACTIONS
     seeds: tuple[int, ...] = DEFAULT_SEEDS
     min_train: int = DEFAULT_MIN_TRAIN
-    fine_tune_fractions: tuple[float, ...] = (1.0,)
+    fine_tune_fractions: tuple[float, ...] = ()
     fine_tune_seeds: tuple[int, ...] | None = None
     fine_tune: FineTuneSettings = field(default_factory=FineTuneSettings)
     max_examples: int | None = 2000
     batch_size: int = 64
     split_seed: int = 0
     init_seed: int = 0
+    cache_dir: Path | None = None
 
 
 @dataclass
@@ -92,12 +99,12 @@ class ComparisonOutcome:
         merged_fractions: Requested fraction -> the fraction it was merged into (same n).
     """
 
-    task: RegressionTask
+    task: Task
     split: dict[str, np.ndarray]
     results: list[dict[str, object]]
     test_predictions: dict[str, np.ndarray]
     embeddings: dict[str, np.ndarray]
-    head: IsoCLRForSequenceClassification | None
+    head: torch.nn.Module | None
     floored_fractions: list[float]
     timings: dict[str, float]
     tokenizer: PreTrainedTokenizerBase | None = None
@@ -112,27 +119,20 @@ def _encoders(model_path: str | Path, init_seed: int, *, trust_remote_code: bool
     return {"pretrained": pretrained, "random_init": type(pretrained)(pretrained.config)}
 
 
-def _result(encoder: str, method: str, fraction: float, seed: int, n_train: int, labels: np.ndarray,
-            predictions: np.ndarray, *, n_validation: int, validation_mse: float, mean_baseline_mse: float,
-            n_train_split: int) -> dict[str, object]:
-    return {"encoder": encoder, "method": method, "train_fraction": float(fraction), "seed": int(seed),
-            "n_train": int(n_train), "n_test": len(labels), **regression_metrics(predictions, labels),
-            "split_seed": int(seed), "n_train_split": int(n_train_split), "n_validation": int(n_validation),
-            "validation_mse": float(validation_mse),
-            "mean_baseline_mse": float(mean_baseline_mse),
-            "worse_than_mean": bool(not validation_mse < mean_baseline_mse)}
-
-
 def run_comparison(
-    task: RegressionTask,
+    task: Task,
     model_path: str | Path,
     *,
     settings: ComparisonSettings | None = None,
     accelerator: Accelerator | None = None,
     progress: bool = True,
     trust_remote_code: bool = False,
+    announce: Callable[[str], object] | None = None,
 ) -> ComparisonOutcome:
-    """Probe, fine-tune and compare on one task; see the module docstring.
+    """Probe, fine-tune (when asked) and compare on one task; see the module docstring.
+
+    ``announce`` gets the fine-tuning time estimate before fine-tuning starts and the cache hits
+    (default: ``print`` for the estimate, nothing for cache hits).
 
     ``model_path`` is loaded strictly (see :mod:`isoclr_hf.evaluation.loading`): IsoCLR folders with
     this package's classes; other model types only with ``trust_remote_code=True``.
@@ -170,8 +170,10 @@ def run_comparison(
     features = {"kmer_baseline": sequence_features(task.records)}
     embeddings: dict[str, np.ndarray] = {}
     for name, encoder in encoders.items():
-        embeddings[name] = embed_records(encoder, tokenizer, task.records, batch_size=settings.batch_size,
-                                         progress=progress, truncation=True)
+        embeddings[name] = cached_embeddings(encoder, tokenizer, task.records, model_path=model_path, role=name,
+                                             task_name=task.name, init_seed=settings.init_seed,
+                                             cache_dir=settings.cache_dir, batch_size=settings.batch_size,
+                                             progress=progress, announce=announce)
         features[name] = embeddings[name]
     timings["features_s"] = time.perf_counter() - start
 
@@ -182,25 +184,18 @@ def run_comparison(
     merged: dict[float, float] = {}
     for seed in seeds:
         split = splits[seed]
-        validation_labels, test_labels = task.labels[split["validation"]], task.labels[split["test"]]
         for subset in training_subsets(len(split["train"]), fractions=settings.fractions, seeds=(seed,),
                                        min_train=settings.min_train):
             if subset.floored:
                 floored.add(subset.fraction)
             merged.update({f: subset.fraction for f in subset.merged_fractions})
             chosen = split["train"][subset.indices]
-            baseline = float(np.mean((validation_labels - task.labels[chosen].mean()) ** 2))
             for name, matrix in features.items():
-                probe = fit_ridge_probe(matrix[chosen], task.labels[chosen],
-                                        matrix[split["validation"]], validation_labels)
-                predictions = probe.predict(matrix[split["test"]])
-                method = "ridge" if name == "kmer_baseline" else "linear_probe"
-                results.append(_result(name, method, subset.fraction, seed, len(chosen), test_labels, predictions,
-                                       n_validation=len(validation_labels),
-                                       validation_mse=probe.validation_mse[probe.alpha],
-                                       mean_baseline_mse=baseline, n_train_split=len(split["train"])))
+                row, predictions = run_probe(task, name, matrix, chosen=chosen, split=split,
+                                             fraction=subset.fraction, seed=seed)
+                results.append(row)
                 if subset.fraction == max(settings.fractions) and seed == seeds[0]:
-                    test_predictions[f"{name}/{method}"] = predictions
+                    test_predictions[f"{name}/{row['method']}"] = predictions
     if merged:
         task.notes.append("Training fractions giving the same number of examples were merged into the largest: "
                           + ", ".join(f"{f:g} -> {to:g}" for f, to in sorted(merged.items())) + ".")
@@ -208,33 +203,26 @@ def run_comparison(
 
     start = time.perf_counter()
     head = None
-    for seed in tune_seeds if settings.fine_tune_fractions else ():
-        split = splits[seed]
-        train, validation, test = (task.subset(split[name]) for name in ("train", "validation", "test"))
-        for subset in training_subsets(len(train), fractions=settings.fine_tune_fractions, seeds=(seed,),
-                                       min_train=settings.min_train):
-            chosen = train.subset(subset.indices)
-            for name in ("pretrained", "random_init"):
-                model = build_regression_model(
-                    model_path, target_name=task.target_name, target_mean=float(chosen.labels.mean()),
-                    target_std=float(chosen.labels.std()), pretrained=name == "pretrained",
-                    seed=settings.init_seed if name == "random_init" else seed,
-                    trust_remote_code=trust_remote_code,
-                )
-                tune_settings = FineTuneSettings(**{**settings.fine_tune.__dict__, "seed": seed})
-                model, history = fine_tune(model, tokenizer, chosen.records, chosen.labels, validation.records,
-                                           validation.labels, settings=tune_settings, accelerator=accelerator,
-                                           progress=progress)
-                predictions = predict_records(model, tokenizer, test.records, batch_size=settings.batch_size)
-                row = _result(name, "fine_tune", subset.fraction, seed, len(chosen), test.labels, predictions,
-                              n_validation=len(validation), validation_mse=history.best_validation_mse,
-                              mean_baseline_mse=history.mean_baseline_mse, n_train_split=len(train))
-                results.append({**row, "learning_rate": history.learning_rate, "best_epoch": history.best_epoch})
-                if subset.fraction == max(settings.fine_tune_fractions) and seed == tune_seeds[0]:
-                    if seed == seeds[0]:
-                        test_predictions[f"{name}/fine_tune"] = predictions
-                    if name == "pretrained":
-                        head = model
+    runs = (fine_tuning_runs(task, splits, tune_seeds, settings.fine_tune_fractions, settings.min_train)
+            if settings.fine_tune_fractions else [])
+    if runs:  # the estimate first: a user can stop a run that would take hours
+        estimate = estimate_fine_tuning(task, model_path, tokenizer, runs, settings.fine_tune,
+                                        trust_remote_code=trust_remote_code)
+        (announce or print)(estimate.message())
+        task.notes.append(estimate.message())
+    for seed, subset, split in runs:
+        chosen = split["train"][subset.indices]
+        for name in ("pretrained", "random_init"):
+            row, predictions, model = fine_tune_run(
+                task, name, model_path, tokenizer, chosen=chosen, split=split, fraction=subset.fraction, seed=seed,
+                settings=settings.fine_tune, init_seed=settings.init_seed, batch_size=settings.batch_size,
+                accelerator=accelerator, progress=progress, trust_remote_code=trust_remote_code)
+            results.append(row)
+            if subset.fraction == max(settings.fine_tune_fractions) and seed == tune_seeds[0]:
+                if seed == seeds[0]:
+                    test_predictions[f"{name}/fine_tune"] = predictions
+                if name == "pretrained":
+                    head = model
     timings["fine_tuning_s"] = time.perf_counter() - start
     split = splits[seeds[0]]
     return ComparisonOutcome(task, split, results, test_predictions, embeddings, head, sorted(floored), timings,

@@ -1,4 +1,5 @@
-"""Regression metrics of one target: Pearson r, Spearman rho (scipy.stats) and MSE (sklearn)."""
+"""Test metrics: regression (Pearson r, Spearman rho from scipy.stats, MSE from sklearn) and multi-label
+classification (AUROC and AUPRC per class and macro, sklearn)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import math
 
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
-from sklearn.metrics import mean_squared_error
+from sklearn.metrics import average_precision_score, mean_squared_error, roc_auc_score
 
 
 def regression_metrics(predictions: np.ndarray, references: np.ndarray) -> dict[str, float]:
@@ -36,4 +37,49 @@ def regression_metrics(predictions: np.ndarray, references: np.ndarray) -> dict[
     }
 
 
-__all__ = ["regression_metrics"]
+CLASSIFICATION_METRICS = ("auroc_macro", "auprc_macro")
+
+
+def per_class_key(metric: str, label_name: str) -> str:
+    """The row key of one class's metric: ``auroc[Nucleus]``."""
+    return f"{metric}[{label_name}]"
+
+
+def multilabel_metrics(scores: np.ndarray, labels: np.ndarray, label_names: list[str]) -> dict[str, float]:
+    """AUROC and AUPRC (average precision) per class, and their macro means over the defined classes.
+
+    Args:
+        scores: Predicted scores (probabilities or logits), higher meaning more likely. Shape: (n, k).
+        labels: 0/1 truth. Shape: (n, k).
+        label_names: Name of each of the k classes.
+
+    Returns:
+        ``auroc_macro``, ``auprc_macro`` and ``auroc[name]``/``auprc[name]`` per class. A class whose
+        test labels are all 0 or all 1 has no AUROC or AUPRC (NaN) and is left out of the macro
+        means; the macro means are NaN when no class is defined.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    labels = np.asarray(labels)
+    if scores.shape != labels.shape or scores.ndim != 2 or scores.shape[1] != len(label_names):
+        raise ValueError(f"Got scores of shape {scores.shape} for labels of shape {labels.shape} and "
+                         f"{len(label_names)} classes.")
+    if not np.all(np.isfinite(scores)):
+        raise ValueError("Scores contain NaN or infinite values (did training diverge?).")
+    result: dict[str, float] = {}
+    aurocs, auprcs = [], []
+    for column, name in enumerate(label_names):
+        truth = labels[:, column]
+        if truth.min() == truth.max():
+            auroc = auprc = math.nan
+        else:
+            auroc = float(roc_auc_score(truth, scores[:, column]))
+            auprc = float(average_precision_score(truth, scores[:, column]))
+            aurocs.append(auroc)
+            auprcs.append(auprc)
+        result[per_class_key("auroc", name)] = auroc
+        result[per_class_key("auprc", name)] = auprc
+    return {"auroc_macro": float(np.mean(aurocs)) if aurocs else math.nan,
+            "auprc_macro": float(np.mean(auprcs)) if auprcs else math.nan, **result}
+
+
+__all__ = ["CLASSIFICATION_METRICS", "multilabel_metrics", "per_class_key", "regression_metrics"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
@@ -36,7 +37,11 @@ class RegressionTask:
         predefined_split: ``"train"``/``"validation"``/``"test"`` per example where the dataset
             defines its own folds (Saluki), else ``None`` (a grouped random split is drawn).
         notes: Choices made while building the task (filters, grouping rule), for the report.
+        strata: A stratum per example (e.g. the species) over which the report also gives the test
+            metrics separately; ``None``: no breakdown.
     """
+
+    task_type: ClassVar[str] = "regression"
 
     name: str
     records: list[TranscriptRecord]
@@ -48,12 +53,13 @@ class RegressionTask:
     categories: np.ndarray | None = None
     predefined_split: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    strata: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.labels = np.asarray(self.labels, dtype=np.float64).reshape(-1)
         self.groups = np.asarray(self.groups, dtype=object).reshape(-1)
         n = len(self.records)
-        for attribute in ("labels", "groups", "categories", "predefined_split"):
+        for attribute in ("labels", "groups", "categories", "predefined_split", "strata"):
             value = getattr(self, attribute)
             if value is not None and len(value) != n:
                 raise ValueError(f"Task {self.name!r}: {attribute} has {len(value)} entries for {n} records.")
@@ -77,6 +83,7 @@ class RegressionTask:
             categories=None if self.categories is None else np.asarray(self.categories)[indices],
             predefined_split=None if self.predefined_split is None else np.asarray(self.predefined_split)[indices],
             notes=list(self.notes),
+            strata=None if self.strata is None else np.asarray(self.strata)[indices],
         )
 
 

@@ -6,6 +6,11 @@
      "results": [{"encoder", "method", "train_fraction", "seed", "n_train", "n_test",
                   "pearson", "spearman", "mse"}, ...], ...}
 
+For a multi-label classification task ``task_type`` is ``"multi_label_classification"``,
+``target_names`` the classes, and each result has ``auroc_macro``, ``auprc_macro`` and
+``auroc[<class>]``/``auprc[<class>]`` instead of the regression metrics. Rows of a task with
+strata (iCodon's species) carry ``by_stratum``, tabulated per stratum in ``report.md``.
+
 plus ``comparisons`` (paired differences over seeds with 95% intervals and a verdict in words, see
 :mod:`isoclr_hf.evaluation.statistics`), and ``settings``, ``notes``, ``splits`` and ``timings``
 for the reader. ``report.md`` has the results table, the comparisons table with one sentence per
@@ -21,50 +26,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..atomic_files import atomic_write, new_file_mode
+from .report_tables import (
+    ENCODER_ORDER,
+    METRIC_TITLES,
+    markdown_table,
+    metric_names,
+    per_class_table,
+    stratum_table,
+    summarise,
+)
 from .statistics import comparisons_markdown, paired_comparisons
-
-ENCODER_ORDER = {"pretrained": 0, "random_init": 1, "kmer_baseline": 2}
-METHOD_ORDER = {"linear_probe": 0, "fine_tune": 1, "ridge": 2}
-
-
-def summarise(results: list[dict[str, Any]]) -> pd.DataFrame:
-    """Mean and standard deviation over seeds per encoder, method and training fraction."""
-    frame = pd.DataFrame(results)
-    grouped = frame.groupby(["encoder", "method", "train_fraction"], sort=False)
-    summary = grouped.agg(
-        n_train=("n_train", "mean"), n_test=("n_test", "mean"), runs=("seed", "size"),
-        pearson=("pearson", "mean"), pearson_sd=("pearson", "std"),
-        spearman=("spearman", "mean"), spearman_sd=("spearman", "std"),
-        mse=("mse", "mean"), mse_sd=("mse", "std"),
-    ).reset_index()
-    summary["order"] = summary["encoder"].map(ENCODER_ORDER).fillna(9) * 10 + summary["method"].map(METHOD_ORDER)
-    return summary.sort_values(["train_fraction", "order"]).drop(columns="order").reset_index(drop=True)
-
-
-def _with_spread(mean: float, sd: float, style: str = ".3f") -> str:
-    """``mean ± sd`` (``style`` is the format spec; ``.4g`` keeps small MSEs readable)."""
-    if math.isnan(mean):
-        return "nan"
-    return f"{mean:{style}}" if math.isnan(sd) else f"{mean:{style}} ± {sd:{style}}"
-
-
-def markdown_table(results: list[dict[str, Any]]) -> str:
-    """The results as a markdown table (mean ± sd over seeds)."""
-    lines = [
-        "| train fraction | n train | n test | encoder | method | runs | Pearson r | Spearman rho | MSE |",
-        "|---:|---:|---:|---|---|---:|---:|---:|---:|",
-    ]
-    for row in summarise(results).itertuples(index=False):
-        lines.append(
-            f"| {row.train_fraction:g} | {row.n_train:.0f} | {row.n_test:.0f} | {row.encoder} | {row.method} | "
-            f"{row.runs} | "
-            f"{_with_spread(row.pearson, row.pearson_sd)} | {_with_spread(row.spearman, row.spearman_sd)} | "
-            f"{_with_spread(row.mse, row.mse_sd, '.4g')} |"
-        )
-    return "\n".join(lines)
 
 
 def report_dict(
@@ -76,20 +49,25 @@ def report_dict(
     model: str,
     results: list[dict[str, Any]],
     extra: dict[str, Any] | None = None,
+    task_type: str = "regression",
+    target_names: list[str] | None = None,
 ) -> dict[str, Any]:
     """The ``report.json`` content (contract keys first, then ``comparisons``, then ``extra``).
 
     ``comparisons`` are the paired differences of :func:`~isoclr_hf.evaluation.statistics.paired_comparisons`
-    over the seeds of ``results``.
+    over the seeds of ``results``, on the task type's metrics. ``target_names`` (the classes of a
+    classification task) replaces ``[target_name]`` when given.
     """
+    classification = task_type != "regression"
     return {
         "task": task_name,
-        "task_type": "regression",
-        "target_names": [target_name],
+        "task_type": task_type,
+        "target_names": list(target_names) if target_names else [target_name],
         "dataset": {"name": dataset_name, "source": source},
         "model": model,
         "results": results,
-        "comparisons": paired_comparisons(results),
+        "comparisons": paired_comparisons(results, metrics=metric_names(results),
+                                          baseline_method="logistic" if classification else "ridge"),
         **(extra or {}),
     }
 
@@ -128,7 +106,18 @@ def worse_than_mean_warnings(results: list[dict[str, Any]]) -> list[str]:
     for (encoder, method), parts in others.items():
         sentences.append(f"{encoder} {method.replace('_', ' ')}: no better than predicting the training mean on "
                          f"validation in {', '.join(parts)} (the penalty chosen shrinks it to about the mean).")
-    return sentences
+    return sentences + worse_than_chance_warnings(results)
+
+
+def worse_than_chance_warnings(results: list[dict[str, Any]]) -> list[str]:
+    """Sentences on classification runs whose validation macro AUROC was not above 0.5 (``worse_than_chance``)."""
+    flagged: dict[tuple[str, str, float], list[int]] = {}
+    for row in results:
+        if row.get("worse_than_chance"):
+            flagged.setdefault((row["encoder"], row["method"], float(row["train_fraction"])), []).append(row["seed"])
+    return [f"{encoder} {method.replace('_', ' ')} at training fraction {fraction:g}: validation macro AUROC not above "
+            f"0.5 (chance) on seed(s) {', '.join(str(s) for s in seeds)}; those runs learnt nothing usable."
+            for (encoder, method, fraction), seeds in sorted(flagged.items())]
 
 
 def _json_safe(value: Any) -> Any:
@@ -154,34 +143,56 @@ def write_markdown(report: dict[str, Any], path: Path, *, plots: list[str], note
     Returns:
         The results table.
     """
-    table = markdown_table(report["results"])
+    results = report["results"]
+    table = markdown_table(results)
+    metrics = metric_names(results)
+    classification = report.get("task_type", "regression") != "regression"
     comparisons = report.get("comparisons")
     if comparisons is None:
-        comparisons = paired_comparisons(report["results"])
-    warnings = worse_than_mean_warnings(report["results"])
-    comparison_part = comparisons_markdown(comparisons, metric="pearson")
-    statistics_part = [
-        "## Paired comparisons (Pearson r)",
-        "",
-        "Per seed, the two sides share the split and the training subset; the difference is first - second. "
-        "The 95% interval is the corrected resampled t-interval (Nadeau & Bengio), which widens the plain "
-        "t-interval because the seeds' training sets overlap; a difference is within noise when its interval "
-        "includes 0. Spearman rho and MSE comparisons are in report.json.",
-        "",
-        comparison_part,
-        "",
-    ] if comparison_part else []
-    warning_part = ["## Runs worse than predicting the training mean", "",
+        comparisons = paired_comparisons(results, metrics=metrics,
+                                         baseline_method="logistic" if classification else "ridge")
+    warnings = worse_than_mean_warnings(results)
+    shown = metrics if classification else metrics[:1]
+    statistics_part: list[str] = []
+    for metric in shown:
+        comparison_part = comparisons_markdown(comparisons, metric=metric)
+        if not comparison_part:
+            continue
+        rest = ("" if classification else
+                " Spearman rho and MSE comparisons are in report.json.")
+        statistics_part += [
+            f"## Paired comparisons ({METRIC_TITLES[metric]})",
+            "",
+            "Per seed, the two sides share the split and the training subset; the difference is first - second. "
+            "The 95% interval is the corrected resampled t-interval (Nadeau & Bengio), which widens the plain "
+            "t-interval because the seeds' training sets overlap; a difference is within noise when its interval "
+            "includes 0." + rest,
+            "",
+            comparison_part,
+            "",
+        ]
+    class_part = per_class_table(results, list(report["target_names"])) if classification else ""
+    class_section = ["## Per class", "", class_part, ""] if class_part else []
+    strata = stratum_table(results)
+    stratum_section = ["## Per stratum", "", "Test metrics of each stratum's examples (e.g. species) within the same "
+                       "runs; mean ± sd over seeds.", "", strata, ""] if strata else []
+    title = "no better than chance" if classification else "worse than predicting the training mean"
+    warning_part = [f"## Runs {title}", "",
                     *[f"- {sentence}" for sentence in warnings], ""] if warnings else []
     parts = [
         f"# {report['task']}: {report['dataset']['name']}",
         "",
-        f"Model: `{report['model']}`. Target: `{report['target_names'][0]}`. Source: {report['dataset']['source']}.",
+        f"Model: `{report['model']}`. "
+        + (f"Classes: {', '.join(report['target_names'])}." if classification
+           else f"Target: `{report['target_names'][0]}`.")
+        + f" Source: {report['dataset']['source']}.",
         "",
         "Test split metrics; mean ± standard deviation over seeds where a row has several runs.",
         "",
         table,
         "",
+        *class_section,
+        *stratum_section,
         *warning_part,
         *statistics_part,
         "## Notes",
@@ -198,21 +209,23 @@ def write_markdown(report: dict[str, Any], path: Path, *, plots: list[str], note
 
 
 def plot_low_data_curve(results: list[dict[str, Any]], path: Path) -> None:
-    """Pearson r against training examples, one line per encoder and method, error bars = sd over seeds."""
+    """The first metric (Pearson r, or macro AUROC) against training examples, one line per encoder and
+    method, error bars = sd over seeds."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    metric = metric_names(results)[0]
     summary = summarise(results)
     figure, axis = plt.subplots(figsize=(6, 4))
     for (encoder, method), rows in summary.groupby(["encoder", "method"], sort=False):
         rows = rows.sort_values("n_train")
-        axis.errorbar(rows["n_train"], rows["pearson"], yerr=rows["pearson_sd"].fillna(0), marker="o",
+        axis.errorbar(rows["n_train"], rows[metric], yerr=rows[f"{metric}_sd"].fillna(0), marker="o",
                       capsize=3, label=f"{encoder} {method}")
     axis.set_xscale("log")
     axis.set_xlabel("training examples")
-    axis.set_ylabel("Pearson r (test)")
+    axis.set_ylabel(f"{METRIC_TITLES[metric]} (test)")
     axis.legend(fontsize=7)
     figure.tight_layout()
     atomic_write(path, lambda p: figure.savefig(p, dpi=120, format="png"))
@@ -274,12 +287,14 @@ def plot_embedding_map(embeddings: np.ndarray, colour: np.ndarray, path: Path, *
 __all__ = [
     "atomic_write",
     "markdown_table",
+    "metric_names",
     "new_file_mode",
     "plot_embedding_map",
     "plot_low_data_curve",
     "plot_predicted_vs_measured",
     "report_dict",
     "summarise",
+    "worse_than_chance_warnings",
     "worse_than_mean_warnings",
     "write_json",
     "write_markdown",

@@ -3,9 +3,10 @@
 Every run of ``isoclr evaluate`` repeats each encoder/method/training fraction over several split
 seeds (or the task's folds). On one seed all contenders see the same training, validation and test
 examples, so the comparison is paired: per seed, ``difference = pretrained - other`` (Pearson r,
-Spearman rho; for MSE ``other - pretrained`` so that a positive difference always favours the
-pretrained encoder). Over the seeds this module reports the mean and standard deviation of the
-differences, a 95% interval, how many seeds favour each side, and a verdict in plain words.
+Spearman rho, macro AUROC and AUPRC for classification; for MSE ``other - pretrained`` so that a
+positive difference always favours the pretrained encoder). Over the seeds this module reports
+the mean and standard deviation of the differences, a 95% interval, how many seeds favour each
+side, and a verdict in plain words.
 
 The interval. A plain t-interval over seeds treats the seeds as independent samples, but the
 training sets of different split seeds overlap (80% of the examples each time), which makes the
@@ -40,8 +41,20 @@ COMPARISONS: tuple[tuple[str, tuple[str, str], tuple[str, str]], ...] = (
     ("pretrained - kmer_baseline (fine-tune vs ridge)", ("pretrained", "fine_tune"), ("kmer_baseline", "ridge")),
     ("fine-tune - linear probe (pretrained)", ("pretrained", "fine_tune"), ("pretrained", "linear_probe")),
 )
-HIGHER_IS_BETTER = {"pearson": True, "spearman": True, "mse": False}
+HIGHER_IS_BETTER = {"pearson": True, "spearman": True, "mse": False, "auroc_macro": True, "auprc_macro": True}
 DEFAULT_METRICS = ("pearson", "spearman", "mse")
+CLASSIFICATION_METRICS = ("auroc_macro", "auprc_macro")
+BASELINE_METHODS = {"ridge": "ridge", "logistic": "logistic regression"}
+
+
+def comparisons_for(baseline_method: str = "ridge") -> tuple[tuple[str, tuple[str, str], tuple[str, str]], ...]:
+    """:data:`COMPARISONS` with the k-mer baseline fitted by ``baseline_method`` (``ridge`` or ``logistic``)."""
+    if baseline_method == "ridge":
+        return COMPARISONS
+    words = BASELINE_METHODS.get(baseline_method, baseline_method)
+    baseline = ("kmer_baseline", "ridge")
+    return tuple((name.replace("ridge)", f"{words})"), a, ("kmer_baseline", baseline_method) if b == baseline else b)
+                 for name, a, b in COMPARISONS)
 
 
 def paired_interval(
@@ -102,7 +115,8 @@ def verdict(name: str, metric: str, mean: float, low: float, high: float, positi
 
 
 def paired_comparisons(
-    results: list[dict[str, Any]], *, metrics: tuple[str, ...] = DEFAULT_METRICS, level: float = 0.95
+    results: list[dict[str, Any]], *, metrics: tuple[str, ...] = DEFAULT_METRICS, level: float = 0.95,
+    baseline_method: str = "ridge",
 ) -> list[dict[str, Any]]:
     """Every comparison of :data:`COMPARISONS` that the results allow, per training fraction and metric.
 
@@ -114,6 +128,8 @@ def paired_comparisons(
             ``n_test`` and the metrics).
         metrics: Metrics to compare.
         level: Coverage of the intervals.
+        baseline_method: The k-mer baseline's method: ``ridge`` (regression) or ``logistic``
+            (classification, :func:`comparisons_for`).
 
     Returns:
         One dict per comparison, fraction and metric: ``comparison``, ``a``/``b`` (``"encoder/method"``),
@@ -123,7 +139,7 @@ def paired_comparisons(
         undefined correlation, counted as 0), ``within_noise`` and ``verdict``.
     """
     rows: list[dict[str, Any]] = []
-    for name, (encoder_a, method_a), (encoder_b, method_b) in COMPARISONS:
+    for name, (encoder_a, method_a), (encoder_b, method_b) in comparisons_for(baseline_method):
         side_a, side_b = _by_key(results, encoder_a, method_a), _by_key(results, encoder_b, method_b)
         keys = sorted(set(side_a) & set(side_b))
         for fraction in sorted({key[0] for key in keys}):
@@ -156,6 +172,12 @@ def paired_comparisons(
     return rows
 
 
+def _undefined_note(comparison: dict[str, Any]) -> str:
+    if comparison["metric"] in ("pearson", "spearman"):
+        return f" ({comparison['n_undefined']} run(s) predicted a constant; counted as r = 0.)"
+    return f" ({comparison['n_undefined']} run(s) had no {comparison['metric']}; those seeds are left out.)"
+
+
 def comparisons_markdown(comparisons: list[dict[str, Any]], *, metric: str = "pearson") -> str:
     """The comparisons of one metric as a markdown table followed by one sentence each."""
     chosen = [c for c in comparisons if c["metric"] == metric]
@@ -176,15 +198,18 @@ def comparisons_markdown(comparisons: list[dict[str, Any]], *, metric: str = "pe
             f"{'within noise' if c['within_noise'] else 'beyond noise'} |"
         )
     sentences = [f"- At training fraction {c['train_fraction']:g} (n = {c['n_train']:.0f}): {c['verdict']}"
-                 + (f" ({c['n_undefined']} run(s) predicted a constant; counted as r = 0.)" if c["n_undefined"] else "")
+                 + (_undefined_note(c) if c["n_undefined"] else "")
                  for c in chosen]
     return "\n".join([*lines, "", *sentences])
 
 
 __all__ = [
+    "BASELINE_METHODS",
+    "CLASSIFICATION_METRICS",
     "COMPARISONS",
     "DEFAULT_METRICS",
     "HIGHER_IS_BETTER",
+    "comparisons_for",
     "comparisons_markdown",
     "paired_comparisons",
     "paired_interval",

@@ -275,7 +275,8 @@ def load_icodon_decay(data_dir: Path, species: str | None = None) -> RegressionT
     trailing bases past whole codons were cut). Rows of one gene (several cell types and assays, each
     already standardised by iCodon) are averaged per species and gene: one example per coding
     sequence. Groups: HCOP ortholog groups (:func:`ortholog_groups`), so a gene and its orthologs in
-    other species never straddle splits.
+    other species never straddle splits. The all-species task has the species as ``strata``: the
+    report gives every run's test metrics per species too.
 
     Args:
         data_dir: Folder holding ``benchmarks/`` and ``orthology/``.
@@ -340,6 +341,7 @@ def load_icodon_decay(data_dir: Path, species: str | None = None) -> RegressionT
                      + ("" if species is None else f" ({species})"),
         source=ICODON_SOURCE,
         categories=genes["species_name"].to_numpy(dtype=object),
+        strata=genes["species_name"].to_numpy(dtype=object) if species is None else None,
         notes=[
             f"{len(records)} genes ({', '.join(f'{s} {counts[s]}' for s in counts.index)}) from "
             f"{int(genes['rows'].sum())} rows: the decay rates of a gene's cell types and assays (each standardised "

@@ -1,8 +1,10 @@
-"""The task registry: the bundled regression benchmarks by name, and task files by path.
+"""The task registry: the bundled benchmarks by name, and task files by path.
 
 The bundled tasks (``data/benchmarks``, see ``data/SOURCES.md``) are built by
-:mod:`isoclr_hf.evaluation.task_loaders`; a path to a parquet/CSV/TSV task file is a task too
-(:mod:`isoclr_hf.evaluation.task_files`).
+:mod:`isoclr_hf.evaluation.task_loaders` (regression) and
+:mod:`isoclr_hf.evaluation.localisation_task` (multi-label classification); a path to a
+parquet/CSV/TSV task file is a task too (:mod:`isoclr_hf.evaluation.task_files`). mRNABench's
+names are accepted where the bundled data is the same measurement (:data:`MRNABENCH_ALIASES`).
 The task itself (:class:`~isoclr_hf.evaluation.regression_task.RegressionTask`) and the input
 checks live in :mod:`isoclr_hf.evaluation.regression_task`.
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from .classification_task import MultiLabelTask
+from .localisation_task import load_dm3loc_localisation
 from .regression_task import SPLIT_NAMES, RegressionTask
 from .task_files import TASK_FILE_FORMATS, TaskColumns, read_task_file, task_file_format
 from .task_loaders import (
@@ -23,7 +27,8 @@ from .task_loaders import (
     load_te_5utr,
 )
 
-TaskLoader = Callable[[Path], RegressionTask]
+Task = RegressionTask | MultiLabelTask
+TaskLoader = Callable[[Path], Task]
 
 
 def _te_loader(cell_line: str) -> TaskLoader:
@@ -42,8 +47,9 @@ def _icodon_loader(species: str | None) -> TaskLoader:
     return load
 
 
-# Loaders ``loader(data_dir) -> RegressionTask`` by task name; add an entry to register a task.
+# Loaders ``loader(data_dir) -> task`` by task name; add an entry to register a task.
 TASKS: dict[str, TaskLoader] = {
+    "dm3loc_localisation": load_dm3loc_localisation,
     "icodon_decay": _icodon_loader(None),
     **{f"icodon_decay_{species}": _icodon_loader(species) for species in ICODON_TASK_SPECIES},
     "saluki_halflife_human": load_saluki_halflife,
@@ -53,6 +59,19 @@ TASKS: dict[str, TaskLoader] = {
     "te_5utr_muscle": _te_loader("MUSCLE"),
     "te_5utr_pc3": _te_loader("PC3"),
 }
+
+
+# mRNABench task names (mrna_bench.datasets.DATASET_CATALOG, mrna-bench 1.3.2) -> the bundled task with the
+# same measurement. rnahl-human is Saluki's human half-life PC1 (morrislab/rnahl-saluki-human), the label of
+# saluki_halflife_refseq; the sequences differ: mRNABench has Saluki's own transcripts, the bundled task DM3Loc's
+# RefSeq mRNAs of the same genes. mRNABench's localisation tasks (rna-loc-fazal: APEX-seq; prot-loc: protein
+# localisation) are other measurements than DM3Loc's and get no alias.
+MRNABENCH_ALIASES = {"rnahl-human": "saluki_halflife_refseq"}
+
+
+def resolve_task_name(name: str) -> str:
+    """The registry name of ``name`` (an mRNABench alias gives the bundled task it stands for)."""
+    return MRNABENCH_ALIASES.get(name, name)
 
 
 def default_data_dir() -> Path:
@@ -66,11 +85,12 @@ def load_tasks(
     data_dir: Path | str | None = None,
     columns: TaskColumns | None = None,
     announce: Callable[[str], object] | None = None,
-) -> list[RegressionTask]:
+) -> list[Task]:
     """Load a registered task by name, or the tasks of a task file (one per target column).
 
     Args:
-        name_or_path: A name from :data:`TASKS` (see ``isoclr evaluate --help``) or a parquet/CSV/TSV
+        name_or_path: A name from :data:`TASKS` or :data:`MRNABENCH_ALIASES` (see ``isoclr evaluate
+            --help``) or a parquet/CSV/TSV
             file (:mod:`isoclr_hf.evaluation.task_files`; the mRNABench layout ``sequence``, ``cds``,
             ``splice``, ``target``, ``gene`` needs no ``columns``).
         data_dir: Folder holding ``benchmarks/`` and ``pretraining/`` (default: the repository's
@@ -81,7 +101,7 @@ def load_tasks(
     Returns:
         The task(s): one for a registered task, one per target column for a file.
     """
-    text = str(name_or_path)
+    text = resolve_task_name(str(name_or_path))
     if text in TASKS:
         if columns is not None and columns != TaskColumns():
             raise ValueError(f"{text} is a bundled task: the column options apply only to a task file.")
@@ -89,7 +109,7 @@ def load_tasks(
     if task_file_format(text) is not None or Path(text).is_file():
         return read_task_file(Path(text), columns, announce=announce)
     raise ValueError(
-        f"Unknown task {text!r}: choose one of {', '.join(sorted(TASKS))}, or pass the path of a task file "
+        f"Unknown task {text!r}: choose one of {', '.join(task_names())}, or pass the path of a task file "
         f"({TASK_FILE_FORMATS})."
     )
 
@@ -100,7 +120,7 @@ def load_task(
     data_dir: Path | str | None = None,
     columns: TaskColumns | None = None,
     announce: Callable[[str], object] | None = None,
-) -> RegressionTask:
+) -> Task:
     """Load one task: :func:`load_tasks` for a registered task or a file with a single target column."""
     tasks = load_tasks(name_or_path, data_dir=data_dir, columns=columns, announce=announce)
     if len(tasks) != 1:
@@ -109,9 +129,9 @@ def load_task(
 
 
 def task_names() -> list[str]:
-    """Names of the registered tasks."""
-    return sorted(TASKS)
+    """Names of the registered tasks and the mRNABench aliases."""
+    return sorted([*TASKS, *MRNABENCH_ALIASES])
 
 
-__all__ = ["SPLIT_NAMES", "TASKS", "RegressionTask", "TaskColumns", "TaskLoader", "default_data_dir", "load_task",
-           "load_tasks", "task_names"]
+__all__ = ["MRNABENCH_ALIASES", "SPLIT_NAMES", "TASKS", "MultiLabelTask", "RegressionTask", "Task", "TaskColumns",
+           "TaskLoader", "default_data_dir", "load_task", "load_tasks", "resolve_task_name", "task_names"]

@@ -21,7 +21,7 @@ from tests.hub.isolated_python import run_without_package
 from tests.tiny_tasks import save_tiny_encoder, write_mrnabench_parquet
 
 # 250 examples: the smallest test split the command accepts is 20 (a grouped 10% of ~250 is ~25).
-SMALL_RUN = ["--max-examples", "250", "--fractions", "0.05,1", "--seeds", "0,1", "--epochs", "1",
+SMALL_RUN = ["--max-examples", "250", "--fractions", "0.05,1", "--seeds", "0,1", "--fine-tune", "--epochs", "1",
              "--max-steps", "2", "--batch-size", "8", "--quiet"]
 
 

@@ -88,8 +88,8 @@ def test_evaluate_takes_an_orthrus_model(tiny_folder: Path, tmp_path: Path) -> N
     out = tmp_path / "report"
     arguments = ["evaluate", "--model", str(tiny_folder), "--task", str(tmp_path / "utrs.csv"), "--sequence-column",
                  "seq", "--target-column", "y", "--group-column", "gene", "--out", str(out), "--fractions", "1",
-                 "--seeds", "0", "--fine-tune-fractions", "1", "--epochs", "1", "--max-steps", "2", "--batch-size",
-                 "16", "--quiet"]  # fmt: skip
+                 "--seeds", "0", "--fine-tune", "--fine-tune-fractions", "1", "--epochs", "1", "--max-steps", "2",
+                 "--batch-size", "16", "--quiet"]  # fmt: skip
     assert main(arguments) == 0
     report = json.loads((out / "report.json").read_text())
     encoders = {row["encoder"] for row in report["results"]}
