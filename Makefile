@@ -15,8 +15,11 @@ LOCK := requirements/lock.txt
 # The oldest and the newest 4.x transformers we declare: remote code is loaded under each in its own venv.
 COMPAT_TRANSFORMERS ?= 4.46.3 4.57.6
 COMPAT_VENVS := $(foreach v,$(COMPAT_TRANSFORMERS),.venv-compat/transformers-$(v)/.installed)
+# mRNABench's own code (it pins numpy<2, pandas<=2.2.2, pyarrow==20.0.0) in a venv of its own, for its linear-probe test
+# (under .venv-compat/, which git ignores).
+MRNABENCH_VENV := .venv-compat/mrnabench
 
-.PHONY: demo test lint lock compat benchmarks chromium clean-demo
+.PHONY: demo test lint lock compat mrnabench benchmarks chromium clean-demo
 
 $(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +43,15 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 
 compat: $(COMPAT_VENVS)
 
+$(MRNABENCH_VENV)/.installed: requirements/mrnabench.txt
+	$(PYTHON) -m venv $(MRNABENCH_VENV)
+	$(MRNABENCH_VENV)/bin/python -m pip install --quiet \
+		$(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL)) \
+		-r requirements/mrnabench.in -c requirements/mrnabench.txt
+	touch $@
+
+mrnabench: $(MRNABENCH_VENV)/.installed
+
 # Refresh the locks after changing pyproject.toml's dependencies (needs `uv`, a dev dependency).
 lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra demo --python-version 3.11 \
@@ -48,6 +60,8 @@ lock: $(VENV)/.installed
 		$(VENV)/bin/uv pip compile requirements/compat-transformers-$$v.in --python-version 3.11 \
 			--custom-compile-command "make lock" -o requirements/compat-transformers-$$v.txt || exit 1; \
 	done
+	$(VENV)/bin/uv pip compile requirements/mrnabench.in --python-version 3.11 \
+		--custom-compile-command "make lock" -o requirements/mrnabench.txt
 
 # The browser test drives Debian's Chromium; it is skipped (with the reason) where it can't be installed.
 chromium:
@@ -56,8 +70,8 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; \
 	} || echo "Chromium could not be installed: the browser test will be skipped."
 
-test: $(VENV)/.installed $(COMPAT_VENVS) chromium
-	ISOCLR_COMPAT_VENVS="$(COMPAT_TRANSFORMERS)" $(PY) -m pytest -q
+test: $(VENV)/.installed $(COMPAT_VENVS) $(MRNABENCH_VENV)/.installed chromium
+	ISOCLR_COMPAT_VENVS="$(COMPAT_TRANSFORMERS)" ISOCLR_MRNABENCH_VENV="$(MRNABENCH_VENV)" $(PY) -m pytest -q
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check isoclr_hf training tests benchmarks demo
@@ -68,7 +82,7 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/isoclr build-corpus --bundled --out $(DEMO_DIR)/corpus --overwrite
 	$(VENV)/bin/accelerate launch --cpu --num_processes 1 training/pretrain.py \
 		--config training/configs/demo_cpu.yaml --corpus $(DEMO_DIR)/corpus --output_dir $(DEMO_DIR)/isoclr-s
-	$(VENV)/bin/isoclr evaluate --model $(DEMO_DIR)/isoclr-s/final --task saluki_halflife_human \
+	$(VENV)/bin/isoclr evaluate --model $(DEMO_DIR)/isoclr-s/final --task saluki_halflife_human --fine-tune \
 		--out $(DEMO_DIR)/evaluation/halflife --overwrite
 	$(VENV)/bin/isoclr embed --model $(DEMO_DIR)/isoclr-s/final --fasta $(SQANTI)/UHR_chr22.filtered.fasta \
 		--gtf $(SQANTI)/UHR_chr22.filtered.gtf --sqanti-classification $(SQANTI)/UHR_chr22_ML_result_classification.txt \
