@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from isoclr_hf.evaluation.features import sequence_features
 from isoclr_hf.evaluation.loading import load_encoder, load_tokenizer
 from isoclr_hf.evaluation.probe import fit_ridge_probe
 from isoclr_hf.evaluation.tasks import load_task
+from isoclr_hf.machine import cpu_description
 from isoclr_hf.models.isoclr import IsoCLRConfig, IsoCLRModel, IsoCLRTokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,23 +64,6 @@ DECISION = (
     "was not piloted. 4,096-nt crops were 40% slower for no gain. Six of the seven pilots are above the untrained "
     "encoder (0.297) by 0.01-0.06, again within noise, and none reaches the k-mer ridge (0.401) after 200 steps."
 )
-
-
-def cpu_description() -> str:
-    flags = ""
-    if Path("/proc/cpuinfo").is_file():
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                wanted = ("avx512f", "avx512_bf16", "amx_bf16", "amx_tile", "avx2")
-                flags = " ".join(f for f in line.split(":", 1)[1].split() if f in wanted)
-                break
-    model = platform.processor() or platform.machine()
-    if Path("/proc/cpuinfo").is_file():
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{model}, {os.cpu_count()} cores, flags: {flags or 'none of avx2/avx512/amx'}"
 
 
 def pretrain(
