@@ -7,7 +7,7 @@ unless --overwrite is given.
 
 Examples::
 
-    isoclr embed --model org/isoclr-s --gtf genes.gtf --genome genome.fa --out embeddings.parquet
+    isoclr embed --model isoclr-s --gtf genes.gtf --genome genome.fa --out embeddings.parquet
     isoclr embed --model ./isoclr-s --fasta transcripts.fa --gtf genes.gtf --out embeddings.npy
 """
 
@@ -44,8 +44,8 @@ OUTPUT_SUFFIXES = (".parquet", ".npy")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True,
-                        help="Model folder (encoder or head checkpoint; a training run folder means its final/) "
-                             "or Hub repo id.")
+                        help="Model folder (encoder or head checkpoint; a training run folder means its final/), "
+                             "a released model's short name (isoclr-s) or Hub repo id.")
     parser.add_argument("--trust-remote-code", action="store_true",
                         help="Allow a model that is not an IsoCLR model, running the code in its folder. "
                              "IsoCLR folders always load with this package's classes.")

@@ -36,6 +36,7 @@ from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification, Iso
 from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
 from ..models.orthrus.configuration_orthrus import OrthrusConfig
 from ..models.orthrus.modeling_orthrus import OrthrusForSequenceClassification, OrthrusModel
+from ..released import released_model_path
 
 ISOCLR_MODEL_TYPE = IsoCLRConfig.model_type
 ORTHRUS_MODEL_TYPE = OrthrusConfig.model_type
@@ -72,10 +73,11 @@ def is_run_folder(path: Path) -> bool:
 
 
 def resolve_model_path(value: str | Path, *, announce: Callable[[str], object] | None = None) -> Path:
-    """The local model folder that ``value`` (a folder, a training run or a Hub id) names.
+    """The local model folder that ``value`` (a folder, a training run, a released model or a Hub id) names.
 
     Args:
-        value: A model folder; a training run folder (its ``final/`` model is used); or a Hub id
+        value: A model folder; a training run folder (its ``final/`` model is used); the short name of
+            a model released with the package (``isoclr-s``, :mod:`isoclr_hf.released`); or a Hub id
             (``ORG/NAME``), downloaded (config, weights, tokenizer and code files) into the Hub cache.
         announce: Called with a sentence when a run folder is replaced by its ``final/`` folder.
 
@@ -96,6 +98,9 @@ def resolve_model_path(value: str | Path, *, announce: Callable[[str], object] |
         raise ModelLoadingError(f"{text}: not a model folder (it is a file)")
     if isinstance(value, Path) or _looks_like_path(text):
         raise ModelLoadingError(f"no such model folder: {text}")
+    released = released_model_path(text)
+    if released is not None:  # a short name of a model released with the package (isoclr-s)
+        return released
     return _download(text)
 
 
