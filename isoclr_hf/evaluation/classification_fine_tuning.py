@@ -25,7 +25,7 @@ from transformers import PreTrainedTokenizerBase
 from ..annotations.records import TranscriptRecord, tokenize_records
 from ..models.isoclr.configuration_isoclr import IsoCLRConfig
 from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification
-from ..training.fine_tuning import FineTuneSettings
+from ..training.fine_tuning import FineTuneSettings, train_epoch
 from . import loading
 from .embedding import length_sorted_batches
 from .metrics import multilabel_metrics
@@ -167,18 +167,7 @@ def fine_tune_multilabel(
         bar = tqdm(total=settings.epochs * len(loader), desc=f"fine-tuning (lr {rate:g})", unit="step",
                    disable=not progress)
         for epoch in range(settings.epochs):
-            prepared.train()
-            losses = []
-            for batch in loader:
-                loss = prepared(**batch).loss
-                accelerator.backward(loss)
-                optimizer.step()
-                optimizer.zero_grad()
-                losses.append(float(loss.detach()))
-                history.steps += 1
-                bar.update(1)
-                if settings.max_steps is not None and history.steps >= settings.max_steps:
-                    break
+            losses = train_epoch(prepared, loader, optimizer, accelerator, history, bar, settings.max_steps)
             scheduler.step()
             unwrapped = accelerator.unwrap_model(prepared)
             scores = predict_multilabel(unwrapped, tokenizer, validation_records, batch_size=2 * settings.batch_size)

@@ -19,6 +19,7 @@ import copy
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -218,6 +219,29 @@ def _optimizer(model: IsoCLRForSequenceClassification, settings: FineTuneSetting
     )
 
 
+def train_epoch(
+    model: torch.nn.Module, loader: Any, optimizer: Any, accelerator: Any, history: Any, bar: Any,
+    max_steps: int | None,
+) -> list[float]:
+    """One epoch of optimizer steps, stopping once ``history.steps`` reaches ``max_steps``; the batch losses.
+
+    Shared by regression and classification fine-tuning; ``history`` counts the steps, ``bar`` (tqdm) shows them.
+    """
+    model.train()
+    losses = []
+    for batch in loader:
+        loss = model(**batch).loss
+        accelerator.backward(loss)
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append(float(loss.detach()))
+        history.steps += 1
+        bar.update(1)
+        if max_steps is not None and history.steps >= max_steps:
+            break
+    return losses
+
+
 def _fine_tune_once(
     model: IsoCLRForSequenceClassification,
     tokenizer: PreTrainedTokenizerBase,
@@ -266,18 +290,7 @@ def _fine_tune_once(
     total = settings.epochs * len(loader) if settings.max_steps is None else settings.max_steps
     bar = tqdm(total=total, desc="fine-tuning", unit="step", disable=not progress or not accelerator.is_main_process)
     for epoch in range(settings.epochs):
-        model.train()
-        losses = []
-        for batch in loader:
-            loss = model(**batch).loss
-            accelerator.backward(loss)
-            optimizer.step()
-            optimizer.zero_grad()
-            losses.append(float(loss.detach()))
-            history.steps += 1
-            bar.update(1)
-            if settings.max_steps is not None and history.steps >= settings.max_steps:
-                break
+        losses = train_epoch(model, loader, optimizer, accelerator, history, bar, settings.max_steps)
         scheduler.step()
         unwrapped = accelerator.unwrap_model(model)
         predictions = predict_records(unwrapped, tokenizer, validation_records, batch_size=2 * settings.batch_size)
