@@ -20,6 +20,7 @@ import torch
 from isoclr_hf import IsoCLRTokenizer
 from isoclr_hf.models.orthrus import OrthrusForSequenceClassification
 from tests.hub.isolated_python import run_without_package
+from tests.models.isoclr.test_supported_transformers import compat_python
 from tests.models.orthrus.reference_files import GOLDEN, tiny_orthrus_config
 
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -29,15 +30,7 @@ SEQUENCES = ["ACGTTGCAAGGCTAGCTAGGATCGATCGATTTACG", "GGCAUGCCC"]
 
 
 def interpreter(version: str) -> Path | None:
-    if version == "this venv":
-        return None
-    python = REPOSITORY / ".venv-compat" / f"transformers-{version}" / "bin" / "python"
-    if not python.exists():
-        message = f"no venv with transformers {version} at {python.parent.parent} (run `make compat`)"
-        if version in REQUIRED:
-            pytest.fail(message)
-        pytest.skip(message)
-    return python
+    return None if version == "this venv" else compat_python(version)
 
 
 @pytest.fixture(scope="module")
