@@ -155,13 +155,15 @@ def check_output(out: Path, overwrite: bool) -> None:
 
 
 def write_head(head: Any, tokenizer: Any, folder: Path, *, report: dict[str, Any]) -> Path:
-    """Write the fine-tuned head as a publishable folder; its card carries the report's figures."""
-    regression = getattr(head.config, "problem_type", None) == "regression"
-    if isinstance(head, IsoCLRForSequenceClassification) and isinstance(tokenizer, IsoCLRTokenizer) and regression:
-        head = head.to("cpu")
-        return prepare_model_folder(head, tokenizer, folder, evaluation_report=report)
-    # A head from remote code (--trust-remote-code), or a classification head (the card's model-index reads
-    # regression figures): saved as its own code saves it.
+    """Write the fine-tuned head as a publishable folder; its card carries the report's figures.
+
+    An IsoCLR head, regression or classification, gets the package's folder (remote code, pipelines and a
+    card whose model-index holds the report's figures: Pearson r for regression, macro AUROC and AUPRC for
+    classification). A head from other code (an Orthrus head, or a model loaded with --trust-remote-code) is
+    saved as its own code saves it, without a card: the card's renderer is IsoCLR's.
+    """
+    if isinstance(head, IsoCLRForSequenceClassification) and isinstance(tokenizer, IsoCLRTokenizer):
+        return prepare_model_folder(head.to("cpu"), tokenizer, folder, evaluation_report=report)
     head.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder

@@ -19,6 +19,7 @@ from isoclr_hf.evaluation.metrics import multilabel_metrics
 from isoclr_hf.evaluation.splits import MIN_TEST_EXAMPLES, check_no_group_leak, evaluation_splits
 from isoclr_hf.evaluation.tasks import MRNABENCH_ALIASES, load_task, resolve_task_name, task_names
 from tests.evaluation.dm3loc_subset import dm3loc_headers_and_sequences, write_dm3loc_subset
+from tests.hub.isolated_python import run_without_package
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +122,32 @@ def test_a_localisation_split_with_fewer_than_20_test_examples_is_refused(
     assert main(argv) == 2
     assert "n test per split must be at least 20" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_a_fine_tuned_localisation_head_is_published_with_its_card_and_pipeline(
+    subset_dir: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "report"
+    argv = ["evaluate", "--model", str(tiny_model_dir), "--task", "dm3loc_localisation", "--data-dir", str(subset_dir),
+            "--out", str(out), "--fractions", "1", "--seeds", "0,1", "--fine-tune", "--epochs", "1", "--max-steps",
+            "2", "--batch-size", "8", "--learning-rate", "0.001", "--quiet", "--no-cache"]
+    assert main(argv) == 0
+    head = out / "head"
+    config = json.loads((head / "config.json").read_text())
+    assert config["problem_type"] == "multi_label_classification" and "auto_map" in config
+    assert config["custom_pipelines"]["rna-property"]["impl"] == "pipeline_isoclr.IsoCLRPropertyPipeline"
+    card = (head / "README.md").read_text()
+    assert "pipeline_tag: text-classification" in card and "dm3loc_localisation" in card
+    assert "roc_auc" in card  # the model-index carries the report's macro AUROC
+    result = run_without_package(
+        f"""
+        import json
+        from transformers import pipeline
+        predict = pipeline(model={str(head)!r}, trust_remote_code=True)
+        print(json.dumps(predict({{"sequence": "AUGGCCAAAUAGGCUUCCGA", "cds": (0, 12)}})))
+        """,
+        tmp_path / "isolated",
+    )
+    probabilities = json.loads(result.stdout.strip().splitlines()[-1])
+    assert list(probabilities) == list(DM3LOC_PREDICTED)
+    assert all(0.0 < value < 1.0 for value in probabilities.values())
