@@ -25,6 +25,12 @@ def _seed() -> None:
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _private_cache_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No test writes into the user's caches (``~/.cache/isoclr_hf``: embeddings, FASTA indexes)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache_home"))
+
+
 @pytest.fixture
 def data_dir() -> Path:
     return DATA_DIR
