@@ -13,10 +13,11 @@ from typing import ClassVar
 import numpy as np
 
 from ..annotations.records import TranscriptRecord
+from .task_examples import TaskExamples
 
 
 @dataclass
-class MultiLabelTask:
+class MultiLabelTask(TaskExamples):
     """A multi-label classification benchmark (e.g. subcellular localisation over several compartments).
 
     Attributes:
@@ -57,42 +58,12 @@ class MultiLabelTask:
             raise ValueError(f"Task {self.name!r}: multi-label targets must be 0 or 1.")
         self.labels = labels.astype(np.int8)
         self.groups = np.asarray(self.groups, dtype=object).reshape(-1)
-        n = len(self.records)
-        for attribute in ("labels", "groups", "categories", "predefined_split", "strata"):
-            value = getattr(self, attribute)
-            if value is not None and len(value) != n:
-                raise ValueError(f"Task {self.name!r}: {attribute} has {len(value)} entries for {n} records.")
-        if n == 0:
-            raise ValueError(f"Task {self.name!r} has no examples; check the input file and filters.")
+        self.check_examples()
 
     @property
     def target_name(self) -> str:
         """The classes joined by commas (reports name the target this way)."""
         return ",".join(self.label_names)
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def subset(self, indices: np.ndarray | list[int]) -> MultiLabelTask:
-        """The task restricted to ``indices`` (in that order)."""
-        indices = np.asarray(indices, dtype=np.int64)
-
-        def pick(value: np.ndarray | None) -> np.ndarray | None:
-            return None if value is None else np.asarray(value)[indices]
-
-        return MultiLabelTask(
-            name=self.name,
-            records=[self.records[i] for i in indices],
-            labels=self.labels[indices],
-            groups=self.groups[indices],
-            label_names=list(self.label_names),
-            dataset_name=self.dataset_name,
-            source=self.source,
-            categories=pick(self.categories),
-            predefined_split=pick(self.predefined_split),
-            notes=list(self.notes),
-            strata=pick(self.strata),
-        )
 
 
 __all__ = ["MultiLabelTask"]

@@ -15,6 +15,7 @@ from typing import ClassVar
 import numpy as np
 
 from ..annotations.records import TranscriptRecord
+from .task_examples import TaskExamples
 
 # Letters the tokenizer accepts (DNA/RNA, N and the IUPAC ambiguity codes, either case).
 _NOT_NUCLEOTIDE = re.compile(r"[^ACGTUNRYSWKMBDHVacgtunryswkmbdhv]")
@@ -22,7 +23,7 @@ SPLIT_NAMES = ("train", "validation", "test")
 
 
 @dataclass
-class RegressionTask:
+class RegressionTask(TaskExamples):
     """A regression benchmark: records, labels and the groups that splits keep together.
 
     Attributes:
@@ -58,33 +59,7 @@ class RegressionTask:
     def __post_init__(self) -> None:
         self.labels = np.asarray(self.labels, dtype=np.float64).reshape(-1)
         self.groups = np.asarray(self.groups, dtype=object).reshape(-1)
-        n = len(self.records)
-        for attribute in ("labels", "groups", "categories", "predefined_split", "strata"):
-            value = getattr(self, attribute)
-            if value is not None and len(value) != n:
-                raise ValueError(f"Task {self.name!r}: {attribute} has {len(value)} entries for {n} records.")
-        if n == 0:
-            raise ValueError(f"Task {self.name!r} has no examples; check the input file and filters.")
-
-    def __len__(self) -> int:
-        return len(self.records)
-
-    def subset(self, indices: np.ndarray | list[int]) -> RegressionTask:
-        """The task restricted to ``indices`` (in that order)."""
-        indices = np.asarray(indices, dtype=np.int64)
-        return RegressionTask(
-            name=self.name,
-            records=[self.records[i] for i in indices],
-            labels=self.labels[indices],
-            groups=self.groups[indices],
-            target_name=self.target_name,
-            dataset_name=self.dataset_name,
-            source=self.source,
-            categories=None if self.categories is None else np.asarray(self.categories)[indices],
-            predefined_split=None if self.predefined_split is None else np.asarray(self.predefined_split)[indices],
-            notes=list(self.notes),
-            strata=None if self.strata is None else np.asarray(self.strata)[indices],
-        )
+        self.check_examples()
 
 
 def first_non_nucleotide(sequence: str) -> tuple[int, str] | None:
