@@ -560,21 +560,58 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
         return_tensors: str | None = None,
         **kwargs: Any,
     ) -> BatchEncoding:
-        """Pad already-encoded examples (a list of dicts, as a data collator gets them) into a batch."""
+        """Pad already-encoded examples (a list of dicts, as a data collator gets them) into a batch.
+
+        Raises:
+            ValueError: Naming the example: no ``input_ids``, an id outside the vocabulary, a track or
+                mask of another length or with values other than 0/1, a mask that is not right padding
+                (1s then 0s); no examples; ``padding="max_length"`` shorter than an example.
+        """
         if isinstance(encoded_inputs, dict):
             keys = list(encoded_inputs)
             encoded_inputs = [dict(zip(keys, values)) for values in zip(*encoded_inputs.values())]
-        rows = []
-        for example in encoded_inputs:
-            ids = np.asarray(example["input_ids"], dtype=np.uint8)
-            # Examples that are already padded keep only their valid part.
-            n = int(np.sum(example["attention_mask"])) if "attention_mask" in example else len(ids)
-            zeros = np.zeros_like(ids)
-            cds_row = np.asarray(example.get("cds_track", zeros), dtype=np.uint8)
-            splice_row = np.asarray(example.get("splice_track", zeros), dtype=np.uint8)
-            rows.append((ids[:n], cds_row[:n], splice_row[:n]))
-        limit = max_length if max_length is not None else max(len(r[0]) for r in rows)
+        rows = [_unpadded_row(example, index) for index, example in enumerate(encoded_inputs)]
+        if not rows:
+            raise ValueError("pad() got no examples.")
+        longest = max(len(r[0]) for r in rows)
+        if padding == "max_length" and max_length is not None and max_length < longest:
+            raise ValueError(f"max_length={max_length} is shorter than the longest example ({longest} tokens).")
+        limit = max_length if max_length is not None else longest
         return self._assemble(rows, padding, limit, pad_to_multiple_of, return_tensors, single=False)
+
+
+def _zero_one_row(example: dict[str, Any], key: str, index: int, length: int) -> np.ndarray:
+    """``example[key]`` as a 0/1 uint8 row of ``length`` entries (zeros where the key is absent)."""
+    if key not in example:
+        return np.zeros(length, dtype=np.uint8)
+    values = np.asarray(example[key]).reshape(-1)
+    if len(values) != length:
+        raise ValueError(f"Example {index}: {key} has {len(values)} entries for {length} input_ids.")
+    if not np.isin(values, (0, 1)).all():
+        raise ValueError(f"Example {index}: {key} must hold only 0 and 1.")
+    return values.astype(np.uint8)
+
+
+def _unpadded_row(example: Any, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The valid part of one encoded example: ``(input_ids, cds_track, splice_track)``, checked."""
+    if not hasattr(example, "keys") or "input_ids" not in example:
+        raise ValueError(f"Example {index}: expected a mapping with input_ids, got {type(example).__name__}.")
+    ids = np.asarray(example["input_ids"]).reshape(-1)
+    numeric = ids.dtype.kind in "iuf"
+    valid = np.isin(ids, np.arange(len(VOCABULARY))) if numeric else np.zeros(len(ids), dtype=bool)
+    if not valid.all():
+        bad = int(np.flatnonzero(~valid)[0])
+        raise ValueError(f"Example {index}: input_ids[{bad}] = {ids.tolist()[bad]!r} is not a token id "
+                         f"(0 to {len(VOCABULARY) - 1}).")
+    ids = ids.astype(np.uint8)
+    mask = _zero_one_row(example, "attention_mask", index, len(ids)) if "attention_mask" in example \
+        else np.ones(len(ids), dtype=np.uint8)
+    n = int(mask.sum())
+    if not mask[:n].all():
+        raise ValueError(f"Example {index}: attention_mask must be 1s followed by 0s (right padding).")
+    cds_row = _zero_one_row(example, "cds_track", index, len(ids))
+    splice_row = _zero_one_row(example, "splice_track", index, len(ids))
+    return ids[:n], cds_row[:n], splice_row[:n]  # examples that are already padded keep their valid part
 
 
 IsoCLRTokenizer.register_for_auto_class("AutoTokenizer")

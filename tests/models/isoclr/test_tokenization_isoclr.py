@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from isoclr_hf import IsoCLRTokenizer
 from isoclr_hf.models.isoclr.tokenization_isoclr import VOCABULARY
@@ -297,3 +299,36 @@ def test_tracks_as_an_object_array_batch(tokenizer: IsoCLRTokenizer) -> None:
     rows[0], rows[1] = np.eye(4, dtype=np.float32), np.eye(4, dtype=np.float32)[:2]
     batch = tokenizer(tracks=rows, return_tensors="np")
     assert batch["input_ids"].tolist() == [[1, 2, 3, 4], [1, 2, 0, 0]]
+
+
+@pytest.mark.parametrize(
+    ("examples", "message"),
+    [
+        ([], "pad\\(\\) got no examples"),
+        ([{"input_ids": [1, 2]}, {"attention_mask": [1]}], "Example 1: expected a mapping with input_ids"),
+        ([{"input_ids": [1, 16]}], r"Example 0: input_ids\[1\] = 16 is not a token id \(0 to 15\)"),
+        ([{"input_ids": [1, -1]}], r"Example 0: input_ids\[1\] = -1 is not a token id"),
+        ([{"input_ids": [1.5, 2]}], r"Example 0: input_ids\[0\] = 1.5 is not a token id"),
+        ([{"input_ids": [1, 2], "cds_track": [1]}], "Example 0: cds_track has 1 entries for 2 input_ids"),
+        ([{"input_ids": [1, 2], "splice_track": [0, 2]}], "Example 0: splice_track must hold only 0 and 1"),
+        ([{"input_ids": [0, 2], "attention_mask": [0, 1]}], "Example 0: attention_mask must be 1s followed by 0s"),
+    ],
+)
+def test_pad_names_the_example_and_the_problem(tokenizer: IsoCLRTokenizer, examples: list, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        tokenizer.pad(examples)
+
+
+def test_pad_refuses_a_max_length_shorter_than_an_example(tokenizer: IsoCLRTokenizer) -> None:
+    with pytest.raises(ValueError, match="max_length=2 is shorter than the longest example \\(3 tokens\\)"):
+        tokenizer.pad([tokenizer("ACG")], padding="max_length", max_length=2)
+
+
+@given(st.lists(st.text(alphabet="ACGTN", min_size=1, max_size=30), min_size=1, max_size=4))
+def test_pad_of_padded_examples_gives_the_same_batch(sequences: list[str]) -> None:
+    tokenizer = IsoCLRTokenizer()
+    direct = tokenizer(sequences, return_tensors="np")
+    rows = [{key: direct[key][i] for key in tokenizer.model_input_names} for i in range(len(sequences))]
+    again = tokenizer.pad(rows, return_tensors="np")
+    for key in tokenizer.model_input_names:
+        assert np.array_equal(again[key], direct[key]), key
