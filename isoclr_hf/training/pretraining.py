@@ -203,7 +203,10 @@ class PretrainingRun:
             Path(self.config.output_dir).mkdir(parents=True, exist_ok=True)
         if self.config.log_with:
             values = {k: v if isinstance(v, int | float | str | bool) else str(v) for k, v in vars(self.config).items()}
-            self.accelerator.init_trackers("isoclr_pretraining", config=values)
+            # A resumed run redoes the steps after its checkpoint: TensorBoard hides the first segment's
+            # events from that step on (SummaryWriter's purge_step), as metrics.jsonl is cut back to it.
+            init_kwargs = {"tensorboard": {"purge_step": self.progress.step + 1}} if self.progress.step else {}
+            self.accelerator.init_trackers("isoclr_pretraining", config=values, init_kwargs=init_kwargs)
 
     def evaluate(self, held_out: Any, collator: ContrastivePairCollator) -> None:
         results = evaluate_retrieval(self.accelerator, self.model, held_out, collator, self.config.eval_batch_size)

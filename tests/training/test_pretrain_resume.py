@@ -115,3 +115,23 @@ def test_a_checkpoint_with_pickled_progress_is_migrated(tiny_corpus_path: Path, 
 def test_resume_from_a_missing_folder_is_an_error(tiny_corpus_path: Path, tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         pretrain(tiny_run_arguments(tiny_corpus_path, tmp_path, resume_from_checkpoint=str(tmp_path / "nope")))
+
+
+def tensorboard_steps(run: Path, tag: str) -> list[int]:
+    """Steps of ``tag`` as TensorBoard shows them (events of a resumed run's purged steps hidden)."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run / "isoclr_pretraining"))  # accelerate's folder (its hparams: a subfolder)
+    events.Reload()
+    return [event.step for event in events.Scalars(tag)]
+
+
+@pytest.mark.slow
+def test_a_resumed_run_shows_each_step_once_in_tensorboard(tiny_corpus_path: Path, tmp_path: Path) -> None:
+    settings = {"max_steps": 5, "checkpoint_every": 2, "log_with": "tensorboard"}
+    run = tmp_path / "run"
+    pretrain(tiny_run_arguments(tiny_corpus_path, run, stop_after_steps=4, **settings))
+    shutil.rmtree(run / "checkpoints" / "step_000004")  # killed before the step-4 checkpoint
+    assert tensorboard_steps(run, "loss") == [1, 2, 3, 4]
+    pretrain(tiny_run_arguments(tiny_corpus_path, run, resume_from_checkpoint="latest", **settings))
+    assert tensorboard_steps(run, "loss") == [1, 2, 3, 4, 5]  # steps 3-4 logged twice, shown once
