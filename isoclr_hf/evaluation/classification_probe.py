@@ -24,7 +24,8 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
-from sklearn.preprocessing import StandardScaler
+
+from .probe import standardised_splits
 
 # Inverse penalties tried, on standardised features (strong -> weak).
 DEFAULT_CS = (1e-4, 1e-3, 1e-2, 1e-1, 1.0)
@@ -92,13 +93,8 @@ def fit_logistic_probe(
     validation_labels = np.asarray(validation_labels)
     if train_labels.ndim != 2 or validation_labels.ndim != 2:
         raise ValueError("Multi-label targets must have shape (examples, classes).")
-    if len(train_labels) < 2:
-        raise ValueError(f"A logistic probe needs at least 2 training examples, got {len(train_labels)}.")
-    if len(validation_labels) == 0:
-        raise ValueError("The validation split is empty: the penalty cannot be chosen.")
-    scaler = StandardScaler()
-    train_x = scaler.fit_transform(np.asarray(train_features, dtype=np.float64))  # (n_train, d)
-    validation_x = scaler.transform(np.asarray(validation_features, dtype=np.float64))  # (n_validation, d)
+    scaler, train_x, validation_x = standardised_splits("logistic", train_features, validation_features,
+                                                        n_train=len(train_labels), n_validation=len(validation_labels))
     k, d = train_labels.shape[1], train_x.shape[1]
     coefficients, intercepts = np.zeros((k, d)), np.zeros(k)
     chosen, scores, constant = np.full(k, np.nan), np.full(k, np.nan), []

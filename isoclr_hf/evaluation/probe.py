@@ -51,6 +51,34 @@ class RidgeProbe:
         return standardised @ self.coefficients + self.intercept
 
 
+def standardised_splits(
+    probe: str, train_features: np.ndarray, validation_features: np.ndarray, *, n_train: int, n_validation: int
+) -> tuple[StandardScaler, np.ndarray, np.ndarray]:
+    """Check a probe's splits, then standardise both with the training split's mean and standard deviation.
+
+    Args:
+        probe: The probe's name for the messages (``ridge``, ``logistic``).
+        train_features: Shape: (n_train, d).
+        validation_features: Shape: (n_validation, d).
+        n_train: Training labels given.
+        n_validation: Validation labels given.
+
+    Returns:
+        ``(scaler, train_x, validation_x)``, features as float64.
+
+    Raises:
+        ValueError: Fewer than 2 training examples, or no validation example (the penalty is chosen there).
+    """
+    if n_train < 2:
+        raise ValueError(f"A {probe} probe needs at least 2 training examples, got {n_train}.")
+    if n_validation == 0:
+        raise ValueError(f"The validation split is empty: the {probe} penalty cannot be chosen.")
+    scaler = StandardScaler()
+    train_x = scaler.fit_transform(np.asarray(train_features, dtype=np.float64))  # (n_train, d)
+    validation_x = scaler.transform(np.asarray(validation_features, dtype=np.float64))  # (n_validation, d)
+    return scaler, train_x, validation_x
+
+
 def fit_ridge_probe(
     train_features: np.ndarray,
     train_labels: np.ndarray,
@@ -81,13 +109,8 @@ def fit_ridge_probe(
     """
     train_labels = np.asarray(train_labels, dtype=np.float64)
     validation_labels = np.asarray(validation_labels, dtype=np.float64)
-    if len(train_labels) < 2:
-        raise ValueError(f"A ridge probe needs at least 2 training examples, got {len(train_labels)}.")
-    if len(validation_labels) == 0:
-        raise ValueError("The validation split is empty: the ridge penalty cannot be chosen.")
-    scaler = StandardScaler()
-    train_x = scaler.fit_transform(np.asarray(train_features, dtype=np.float64))  # (n_train, d)
-    validation_x = scaler.transform(np.asarray(validation_features, dtype=np.float64))  # (n_validation, d)
+    scaler, train_x, validation_x = standardised_splits("ridge", train_features, validation_features,
+                                                        n_train=len(train_labels), n_validation=len(validation_labels))
     if min(train_x.shape) <= eigen_threshold:
         fits = {alpha: Ridge(alpha=alpha).fit(train_x, train_labels) for alpha in alphas}
         coefficients = {alpha: fit.coef_ for alpha, fit in fits.items()}
@@ -122,4 +145,4 @@ def _ridge_path(x: np.ndarray, y: np.ndarray, alphas: tuple[float, ...]) -> dict
     return {alpha: x.T @ (vectors @ (projected / (np.maximum(eigenvalues, 0.0) + alpha))) for alpha in alphas}
 
 
-__all__ = ["DEFAULT_ALPHAS", "RidgeProbe", "fit_ridge_probe"]
+__all__ = ["DEFAULT_ALPHAS", "RidgeProbe", "fit_ridge_probe", "standardised_splits"]

@@ -1,10 +1,13 @@
-"""The ridge probe: recovers a linear signal, picks the penalty on validation, original units."""
+"""The ridge probe: recovers a linear signal, picks the penalty on validation; both probes' split checks."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 import pytest
 
+from isoclr_hf.evaluation.classification_probe import fit_logistic_probe
 from isoclr_hf.evaluation.probe import fit_ridge_probe
 
 
@@ -95,3 +98,15 @@ def test_the_shared_eigendecomposition_gives_sklearn_ridge(shape: tuple[int, int
     np.testing.assert_allclose(list(fast.validation_mse.values()), list(reference.validation_mse.values()),
                                rtol=1e-8)
     np.testing.assert_allclose(fast.predict(val_x), reference.predict(val_x), rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize(("probe", "fit", "labels"), [
+    ("ridge", fit_ridge_probe, lambda n: np.arange(n, dtype=float)),
+    ("logistic", fit_logistic_probe, lambda n: np.eye(n, 2, dtype=int)),
+])
+def test_a_probe_refuses_too_few_training_or_no_validation_examples(probe: str, fit: Any, labels: Any) -> None:
+    x = np.random.default_rng(0).normal(size=(6, 3))
+    with pytest.raises(ValueError, match=f"A {probe} probe needs at least 2 training examples, got 1"):
+        fit(x[:1], labels(1), x[1:], labels(5))
+    with pytest.raises(ValueError, match=f"The validation split is empty: the {probe} penalty cannot be chosen"):
+        fit(x, labels(6), x[:0], labels(0))
