@@ -9,7 +9,7 @@ For each dtype and length, two rows per side:
 
 - ``model``: ``IsoCLRModel`` cast to the dtype, ``torch.inference_mode``, a batch of random
   transcripts of about ``--nucleotides-per-batch`` nucleotides;
-- ``embed``: the ``isoclr embed`` code path, ``isoclr_hf.evaluation.embedding.embed_records`` on the
+- ``embed``: the ``isoclr embed`` code path, ``isoclr_hf.inference.embed_records`` on the
   same transcripts as records (float32 weights, ``dtype=torch.bfloat16`` autocast for bf16),
   tokenization included.
 
@@ -136,7 +136,7 @@ class Worker:
         return {"seconds": elapsed, "batch": count, "length": length}
 
     def run(self, case: dict) -> dict:
-        from isoclr_hf.evaluation.embedding import embed_records
+        from isoclr_hf.inference import embed_records
 
         if case["what"] == "tokenizer":
             return self.tokenize(case["seconds"])

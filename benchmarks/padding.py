@@ -1,9 +1,9 @@
 """Benchmark: fraction of the encoder's input that is padding, with and without length bucketing.
 
-Pairs are drawn as in pretraining (one per training gene set and epoch, ``isoclr_hf.training.pairs``)
+Pairs are drawn as in pretraining (one per training gene set and epoch, ``isoclr_hf.pretraining.pairs``)
 from the bundled corpus (built with ``isoclr build-corpus --bundled`` into a temporary folder, or
 ``--corpus PATH``) and cut into batches either at random or length-bucketed
-(``isoclr_hf.training.batching.bucketed_batches``). A batch of B pairs costs ``2 * B * L`` positions,
+(``isoclr_hf.pretraining.batching.bucketed_batches``). A batch of B pairs costs ``2 * B * L`` positions,
 L the longest view rounded up to a multiple of 32; the rest is padding, i.e. compute spent on zeros.
 
 Part of the padding cannot be removed by batching: both views of a pair share one padded length,
@@ -28,8 +28,8 @@ import datasets
 import numpy as np
 
 from isoclr_hf import IsoCLRConfig
-from isoclr_hf.training.batching import bucketed_batches, padded_fraction, random_batches
-from isoclr_hf.training.pairs import pair_lengths, sample_epoch_pairs
+from isoclr_hf.pretraining.batching import bucketed_batches, padded_fraction, random_batches
+from isoclr_hf.pretraining.pairs import pair_lengths, sample_epoch_pairs
 
 GROUPS = IsoCLRConfig().max_length_groups
 MULTIPLE = IsoCLRConfig().downsampling  # the tokenizer pads to the encoder's downsampling

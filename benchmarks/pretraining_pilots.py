@@ -32,11 +32,11 @@ import torch
 from scipy.stats import pearsonr
 
 from isoclr_hf.atomic_files import atomic_write
-from isoclr_hf.evaluation.embedding import embed_records
-from isoclr_hf.evaluation.features import sequence_features
-from isoclr_hf.evaluation.loading import load_encoder, load_tokenizer
-from isoclr_hf.evaluation.probe import fit_ridge_probe
-from isoclr_hf.evaluation.tasks import load_task
+from isoclr_hf.evaluation.probes.features import sequence_features
+from isoclr_hf.evaluation.probes.ridge import fit_ridge_probe
+from isoclr_hf.evaluation.tasks.registry import load_task
+from isoclr_hf.inference import embed_records
+from isoclr_hf.loading import load_encoder, load_tokenizer
 from isoclr_hf.machine import cpu_description
 from isoclr_hf.models.isoclr import IsoCLRConfig, IsoCLRModel, IsoCLRTokenizer
 

@@ -29,8 +29,8 @@ import torch
 from padding import bundled_corpus  # sibling benchmark script: builds the bundled corpus
 
 from isoclr_hf import IsoCLRConfig, IsoCLRForContrastivePretraining, IsoCLRTokenizer
-from isoclr_hf.training.batching import ContrastivePairCollator, bucketed_batches
-from isoclr_hf.training.pairs import GeneSetPairDataset, gene_set_pair_weights, pair_lengths, sample_epoch_pairs
+from isoclr_hf.pretraining.batching import ContrastivePairCollator, bucketed_batches
+from isoclr_hf.pretraining.pairs import GeneSetPairDataset, gene_set_pair_weights, pair_lengths, sample_epoch_pairs
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def new_file_mode() -> int:
@@ -37,4 +39,9 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
         raise
 
 
-__all__ = ["atomic_write", "new_file_mode"]
+def write_json_atomically(path: Path, payload: Any) -> None:
+    """Write JSON to a temporary file in the same folder, then rename it over ``path``."""
+    atomic_write(path, lambda temporary: temporary.write_text(json.dumps(payload, indent=1), encoding="utf-8"))
+
+
+__all__ = ["atomic_write", "new_file_mode", "write_json_atomically"]

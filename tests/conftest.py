@@ -10,7 +10,7 @@ import torch
 from hypothesis import settings
 
 from isoclr_hf import IsoCLRConfig
-from isoclr_hf.evaluation.tasks import RegressionTask, load_task
+from isoclr_hf.evaluation.tasks.registry import RegressionTask, load_task
 from tests.tiny_models import tiny_config
 from tests.tiny_tasks import DATA_DIR, save_tiny_encoder
 

@@ -4,7 +4,7 @@ The head is an ``IsoCLRForSequenceClassification`` checkpoint with named targets
 normalisation in its config (predictions come back in original units), loadable with
 ``AutoModelForSequenceClassification.from_pretrained(DIR, trust_remote_code=True)``.
 
-Recipe (IsoCLR paper, see ``isoclr_hf.training.fine_tuning.FineTuneSettings``): head's last layer
+Recipe (IsoCLR paper, see ``isoclr_hf.evaluation.fine_tuning.engine.FineTuneSettings``): head's last layer
 zero-initialised, Adam, exponential decay 0.95 per epoch, no weight decay on the pretrained encoder,
 the epoch best on the validation split kept.
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from isoclr_hf.training.fine_tuning_run import parse_fine_tuning_args, run_fine_tuning
+from isoclr_hf.evaluation.fine_tuning.launcher import parse_fine_tuning_args, run_fine_tuning
 
 
 def main(argv: Sequence[str] | None = None) -> int:

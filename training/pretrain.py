@@ -16,8 +16,8 @@ Launch (settings from a preset in training/configs/, any of them overridable as 
     # resume a killed run from its newest checkpoint (same data order, same RNG states)
     accelerate launch training/pretrain.py --config ... --resume_from_checkpoint latest
 
-Options: every field of ``isoclr_hf.training.PretrainingConfig`` (``--help`` lists them); the loop
-and its outputs are described in ``isoclr_hf.training.pretraining``. Started by ``accelerate launch``
+Options: every field of ``isoclr_hf.pretraining.PretrainingConfig`` (``--help`` lists them); the loop
+and its outputs are described in ``isoclr_hf.pretraining.loop``. Started by ``accelerate launch``
 or torchrun, the trainer stops when its launcher dies (even by SIGKILL).
 """
 
@@ -26,8 +26,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from isoclr_hf.training import parse_pretraining_config, run_pretraining
-from isoclr_hf.training.process import exit_with_launcher, launched_by_a_launcher
+from isoclr_hf.pretraining import parse_pretraining_config, run_pretraining
+from isoclr_hf.pretraining.process import exit_with_launcher, launched_by_a_launcher
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,11 +19,11 @@ from typing import Any
 
 import yaml
 
-from isoclr_hf.corpus.overlap import format_overlap
 from isoclr_hf.corpus.sources import HCOP_ORTHOLOGY, ORTHOLOGY_ORIGINS, all_real_sources
-from isoclr_hf.evaluation.loading import load_encoder, load_tokenizer
+from isoclr_hf.evaluation.overlap import format_overlap
 from isoclr_hf.hub.cards import CardDetails
 from isoclr_hf.hub.package import prepare_model_folder
+from isoclr_hf.loading import load_encoder, load_tokenizer
 from isoclr_hf.machine import cpu_description
 
 
@@ -89,7 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--run", type=Path, required=True, help="output_dir of the pretraining run")
     parser.add_argument("--corpus", type=Path, required=True)
-    parser.add_argument("--overlap", type=Path, required=True, help="JSON of python -m isoclr_hf.corpus.overlap")
+    parser.add_argument("--overlap", type=Path, required=True, help="JSON of python -m isoclr_hf.evaluation.overlap")
     parser.add_argument("--report", type=Path, action="append", default=[], help="report.json; repeatable")
     parser.add_argument("--config", type=Path, required=True, help="the pretraining YAML")
     parser.add_argument("--command", required=True, help="the pretraining command, for the card")

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import AnnotationError, check_on_error, count_skip, handle_problem
-from .gtf import check_utf8, iter_lines
+from .files import check_utf8, iter_lines
 from .records import TranscriptRecord
 from .seqfile import iter_fasta
 from .structure import STOP_CODONS

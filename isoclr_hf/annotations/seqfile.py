@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import AnnotationError
-from .gtf import check_utf8, iter_lines
+from .files import check_utf8, iter_lines
 
 # IUPAC nucleotide codes (U included), either case; gaps and stops are not bases of a transcript.
 _NOT_BASE = re.compile(r"[^ACGTUNRYKMSWBDHVacgtunrykmswbdhv]")

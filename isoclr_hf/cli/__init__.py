@@ -59,7 +59,7 @@ def _error_types() -> tuple[type[BaseException], ...]:
     from huggingface_hub.errors import HfHubHTTPError
 
     from ..annotations.errors import AnnotationError
-    from ..evaluation.loading import ModelLoadingError
+    from ..loading import ModelLoadingError
 
     return (ValueError, OSError, AnnotationError, ModelLoadingError, HfHubHTTPError)
 

@@ -25,14 +25,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import torch
 
+from .. import loading
 from ..annotations.fasta import read_transcript_fasta
 from ..annotations.gtf import read_annotation
 from ..annotations.mrnabench import read_mrnabench_parquet
 from ..annotations.records import TranscriptRecord
 from ..annotations.sqanti import read_sqanti
 from ..atomic_files import atomic_write
-from ..evaluation import loading
-from ..evaluation.embedding import embed_records
+from ..inference import embed_records
 from ..models.isoclr.modeling_isoclr import IsoCLRModel
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -95,7 +95,7 @@ def load_encoder(name: str | Path, device: str, *, trust_remote_code: bool = Fal
     """The encoder of any IsoCLR checkpoint (encoder, head or contrastive) and its tokenizer, strictly loaded.
 
     Raises:
-        ModelLoadingError: naming the folder or file (see :mod:`isoclr_hf.evaluation.loading`).
+        ModelLoadingError: naming the folder or file (see :mod:`isoclr_hf.loading`).
     """
     model = loading.load_encoder(name, trust_remote_code=trust_remote_code).to(device).eval()  # type: ignore[arg-type]
     tokenizer = loading.load_tokenizer(name, trust_remote_code=trust_remote_code)

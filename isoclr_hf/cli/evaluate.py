@@ -12,7 +12,7 @@ package and `isoclr push` uploads. Writes DIR/report.json, DIR/report.md and plo
 non-empty DIR is kept unless --overwrite is given.
 
 A task is a bundled benchmark by name or a parquet/CSV/TSV(.gz) file whose columns the --*-column
-options name (see isoclr_hf.evaluation.task_files); a task whose test split has fewer than 20
+options name (see isoclr_hf.evaluation.tasks.files); a task whose test split has fewer than 20
 examples is refused.
 
 Examples:
@@ -33,24 +33,27 @@ from typing import Any
 
 from ..evaluation.comparison import ComparisonSettings, run_comparison
 from ..evaluation.embedding_cache import default_cache_dir
-from ..evaluation.loading import load_encoder, resolve_model_path
+from ..evaluation.fine_tuning.settings import (
+    FineTuneSettings,
+    add_fine_tuning_options,
+    option_names,
+    settings_from_options,
+)
 from ..evaluation.low_data import DEFAULT_FRACTIONS, DEFAULT_MIN_TRAIN, DEFAULT_SEEDS
-from ..evaluation.probe_runs import is_classification
-from ..evaluation.report import (
-    plot_embedding_map,
-    plot_low_data_curve,
-    plot_predicted_vs_measured,
+from ..evaluation.probes.runs import is_classification
+from ..evaluation.reports.plots import plot_embedding_map, plot_low_data_curve, plot_predicted_vs_measured
+from ..evaluation.reports.writing import (
     report_dict,
     write_json,
     write_markdown,
 )
-from ..evaluation.splits import MIN_TEST_EXAMPLES, evaluation_splits
-from ..evaluation.task_files import TASK_FILE_FORMATS, TaskColumns
-from ..evaluation.tasks import Task, load_tasks, task_names
+from ..evaluation.tasks.files import TASK_FILE_FORMATS, TaskColumns
+from ..evaluation.tasks.registry import Task, load_tasks, task_names
+from ..evaluation.tasks.splits import MIN_TEST_EXAMPLES, evaluation_splits
 from ..hub.package import prepare_model_folder
+from ..loading import load_encoder, resolve_model_path
 from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification
 from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
-from ..training.fine_tuning import DEFAULT_LEARNING_RATES, FineTuneSettings
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -118,31 +121,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "skips fine-tuning.")
     parser.add_argument("--fine-tune-seeds", type=_ints, default=None,
                         help="Split seeds of the fine-tuning runs (default: every --seeds value).")
-    parser.add_argument("--epochs", type=int, default=None, help=f"Fine-tuning epochs (default {DEFAULT_EPOCHS}).")
-    parser.add_argument("--max-steps", type=int, default=None, help="Cap on fine-tuning steps per run.")
-    parser.add_argument("--batch-size", type=int, default=32, help="Fine-tuning batch size.")
-    parser.add_argument("--learning-rates", type=_floats, default=None,
-                        help="Encoder learning rates for fine-tuning, one run each; the best on validation is kept "
-                             f"(default {_text(DEFAULT_LEARNING_RATES)}).")
-    parser.add_argument("--learning-rate", type=float, default=None,
-                        help="One encoder learning rate instead of the grid (the paper used 0.01).")
-    parser.add_argument("--head-learning-rate", type=float, default=None,
-                        help=f"Head learning rate for fine-tuning (default {FineTuneSettings.head_learning_rate:g}, "
-                             "the paper's).")
-    parser.add_argument("--lr-decay", type=float, default=None,
-                        help=f"Exponential learning-rate decay per epoch (default {FineTuneSettings.lr_decay:g}, "
-                             "the paper's).")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help=f"Transcripts per batch, for embedding (default {ComparisonSettings.batch_size}) and for "
+                             f"fine-tuning (default {FineTuneSettings.batch_size}).")
+    # The seed of a fine-tuning run is its split seed; the batch size is shared with embedding (above).
+    add_fine_tuning_options(parser, unset=True, skip=("seed", "batch_size"))
     parser.add_argument("--cache-dir", type=Path, default=None,
                         help=f"Folder of the embedding cache (default {default_cache_dir()}).")
     parser.add_argument("--no-cache", action="store_true", help="Embed without reading or writing the cache.")
     parser.add_argument("--no-head", action="store_true", help="Do not save the fine-tuned head.")
     parser.add_argument("--quiet", action="store_true", help="No progress bars.")
 
-
-DEFAULT_EPOCHS = 3
 # Options that only fine-tuning uses: without --fine-tune they are an error, not silently ignored.
-FINE_TUNE_OPTIONS = ("fine_tune_seeds", "epochs", "max_steps", "learning_rates", "learning_rate",
-                     "head_learning_rate", "lr_decay")
+FINE_TUNE_OPTIONS = ("fine_tune_seeds", *(name for name in option_names() if name not in ("seed", "batch_size")))
 REPORT_FILES = ("report.json", "report.md", "low_data_curve.png", "predicted_vs_measured.png", "embedding_map.png")
 
 
@@ -189,8 +180,6 @@ def fine_tuning_requested(args: argparse.Namespace) -> bool:
 
 def settings_from_args(args: argparse.Namespace) -> ComparisonSettings:
     """The comparison settings the command line asks for."""
-    defaults = FineTuneSettings()
-    rates = args.learning_rates if args.learning_rates is not None else DEFAULT_LEARNING_RATES
     fine_tune = fine_tuning_requested(args)
     return ComparisonSettings(
         fractions=args.fractions,
@@ -198,14 +187,9 @@ def settings_from_args(args: argparse.Namespace) -> ComparisonSettings:
         min_train=args.min_train,
         fine_tune_fractions=(args.fine_tune_fractions or (1.0,)) if fine_tune else (),
         fine_tune_seeds=args.fine_tune_seeds,
-        fine_tune=FineTuneSettings(
-            epochs=DEFAULT_EPOCHS if args.epochs is None else args.epochs, batch_size=args.batch_size,
-            learning_rates=rates if args.learning_rate is None else (args.learning_rate,),
-            head_learning_rate=defaults.head_learning_rate if args.head_learning_rate is None
-            else args.head_learning_rate,
-            lr_decay=defaults.lr_decay if args.lr_decay is None else args.lr_decay, max_steps=args.max_steps,
-        ),
+        fine_tune=settings_from_options(args),
         max_examples=None if args.full else args.max_examples,
+        batch_size=ComparisonSettings.batch_size if args.batch_size is None else args.batch_size,
         cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
     )
 
@@ -285,7 +269,7 @@ def evaluate_task(task: Task, out: Path, args: argparse.Namespace, settings: Com
                      f"validation split ({len(outcome.split['validation'])} examples).")
     if settings.fine_tune_fractions:
         tune = settings.fine_tune
-        rates = ", ".join(f"{rate:g}" for rate in tune.learning_rates or (tune.learning_rate,))
+        rates = ", ".join(f"{rate:g}" for rate in tune.rates)
         chosen_on = "macro AUROC, binary cross-entropy loss" if classification else "MSE"
         notes.append(f"Fine-tuning: {tune.epochs} epochs, batch {tune.batch_size}, Adam, encoder lr chosen on "
                      f"validation {chosen_on} from {rates} (no weight decay), head lr {tune.head_learning_rate:g}, "

@@ -19,9 +19,9 @@ import argparse
 from pathlib import Path
 
 from ..corpus.hub import is_corpus_folder, push_corpus_to_hub
-from ..evaluation.loading import read_config_dict, resolve_model_path
 from ..hub.cards import CardDetails
 from ..hub.push import push_model_folder
+from ..loading import read_config_dict, resolve_model_path
 
 
 def _markdown(path: Path | None) -> str | None:

@@ -1,6 +1,6 @@
 """The pretraining corpus: gene sets of transcripts (isoforms, orthologs) as a ``datasets.DatasetDict``.
 
-Pair sampling and batching for training are in :mod:`isoclr_hf.training`.
+Pair sampling and batching for training are in :mod:`isoclr_hf.pretraining`.
 """
 
 from .build import CORPUS_FEATURES, build_corpus, summarize_corpus

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..annotations.gtf import is_gzip
+from ..annotations.files import is_gzip
 from ..annotations.structure import strip_version
 
 #: NCBI Taxonomy ids of the HomoloGene species -> species names as records carry them.

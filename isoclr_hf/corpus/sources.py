@@ -51,7 +51,7 @@ from ..annotations import (
     read_fasta_inferring_cds,
     read_transcript_fasta,
 )
-from ..annotations.gtf import is_gzip
+from ..annotations.files import is_gzip
 from ..annotations.orf import EXONS_UNKNOWN_FLAG
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"

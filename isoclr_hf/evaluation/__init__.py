@@ -1,18 +1,17 @@
-"""Downstream evaluation: tasks with measured labels, grouped splits, probes, fine-tuning, reports.
+"""Downstream evaluation: tasks with measured labels, probes, fine-tuning, reports, leakage counts.
 
-Modules: ``regression_task`` and ``classification_task`` (the tasks and input checks),
-``task_loaders`` and ``localisation_task`` (the bundled benchmarks), ``task_files`` (user tables),
-``tasks`` (the registry by name, with mRNABench aliases), ``splits`` (gene-grouped splits),
-``features`` (the k-mer/length/GC baseline), ``embedding`` (batched embedding of records),
-``embedding_cache`` (embeddings kept on disk across runs), ``probe`` (ridge probe),
-``classification_probe`` (per-class logistic probe), ``probe_runs`` (one probe run and its row),
-``fine_tune_runs`` and ``classification_fine_tuning`` (opt-in fine-tuning and its time estimate),
-``metrics`` (Pearson, Spearman, MSE; AUROC, AUPRC), ``low_data`` (training-fraction curves),
-``statistics`` (paired differences over seeds), ``comparison`` (the run behind ``isoclr evaluate``),
-``report`` and ``report_tables`` (markdown, JSON and plots), ``mrnabench_adapter`` (mRNABench's
-``EmbeddingModel`` interface and table layout).
+Grouped by job:
+
+- ``tasks/``: the two task types (regression, multi-label classification), the bundled benchmarks,
+  user task files, the registry by name and the grouped splits;
+- ``probes/``: ridge and logistic probes on frozen embeddings, the k-mer baseline's features, one probe run;
+- ``fine_tuning/``: one fine-tuning engine for every head, its settings, the runs of a comparison and
+  ``training/finetune.py``'s procedure;
+- ``reports/``: report.json and report.md, tables, paired statistics over seeds, plots.
+
+Beside them: ``comparison`` (the run behind ``isoclr evaluate``), ``embedding_cache`` (embeddings kept on
+disk across runs), ``low_data`` (training-fraction curves), ``metrics`` (Pearson, Spearman, MSE; AUROC,
+AUPRC), ``overlap`` (task examples also in a pretraining corpus) and ``mrnabench_adapter`` (mRNABench's
+``EmbeddingModel`` interface and table layout). Evaluation imports models, annotations and the corpus;
+nothing below it imports evaluation.
 """
-
-from .embedding import embed_records, length_sorted_batches
-
-__all__ = ["embed_records", "length_sorted_batches"]

@@ -11,13 +11,13 @@ Embeddings are computed once per encoder and task, and cached on disk when ``cac
 A seed is a split seed: each seed draws its own grouped train/validation/test split (genes or
 homology groups never straddle two splits), and the training subsets of the low-data curve are
 drawn from that split with the same seed. All contenders see the same split and subset on a seed,
-so their differences are paired (:mod:`isoclr_hf.evaluation.statistics`). A task with its own split
+so their differences are paired (:mod:`isoclr_hf.evaluation.reports.statistics`). A task with its own split
 (Saluki's gene folds) uses that split for the first seed and grouped random splits of the same
 genes for the others, so the paper's split is one of the repeats.
 
 Every result row carries, besides the report contract's keys, ``split_seed``, ``n_train_split``
 (the whole training split of that seed), ``n_validation`` and the task type's validation checks
-(:mod:`isoclr_hf.evaluation.probe_runs`: ``validation_mse``, ``mean_baseline_mse`` and
+(:mod:`isoclr_hf.evaluation.probes.runs`: ``validation_mse``, ``mean_baseline_mse`` and
 ``worse_than_mean`` for regression; ``validation_auroc_macro`` and ``worse_than_chance`` for
 classification); fine-tuning rows also ``learning_rate`` and ``best_epoch``.
 """
@@ -34,15 +34,15 @@ import torch
 from accelerate import Accelerator
 from transformers import PreTrainedTokenizerBase
 
+from ..loading import load_encoder, load_tokenizer, resolve_model_path
 from ..models.isoclr.modeling_isoclr import IsoCLRModel
-from ..training.fine_tuning import FineTuneSettings, load_tokenizer
 from .embedding_cache import cached_embeddings
-from .features import sequence_features
-from .fine_tune_runs import estimate_fine_tuning, fine_tune_run, fine_tuning_runs
-from .loading import load_encoder, resolve_model_path
+from .fine_tuning.runs import estimate_fine_tuning, fine_tune_run, fine_tuning_runs
+from .fine_tuning.settings import FineTuneSettings
 from .low_data import DEFAULT_FRACTIONS, DEFAULT_MIN_TRAIN, DEFAULT_SEEDS, training_subsets
-from .probe_runs import Task, run_probe
-from .splits import evaluation_splits
+from .probes.features import sequence_features
+from .probes.runs import Task, run_probe
+from .tasks.splits import evaluation_splits
 
 
 @dataclass
@@ -134,7 +134,7 @@ def run_comparison(
     ``announce`` gets the fine-tuning time estimate before fine-tuning starts and the cache hits
     (default: ``print`` for the estimate, nothing for cache hits).
 
-    ``model_path`` is loaded strictly (see :mod:`isoclr_hf.evaluation.loading`): IsoCLR folders with
+    ``model_path`` is loaded strictly (see :mod:`isoclr_hf.loading`): IsoCLR folders with
     this package's classes; other model types only with ``trust_remote_code=True``.
 
     Raises:

@@ -40,7 +40,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from .. import __version__
 from ..annotations.records import TranscriptRecord
 from ..atomic_files import atomic_write
-from .embedding import embed_records
+from ..inference import embed_records
 
 CACHE_FORMAT = 1
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")

@@ -13,7 +13,7 @@ mRNABench's own models, it does not switch autograd off for the whole process (i
 
 :func:`task_to_mrnabench_frame` writes a task in mRNABench's parquet layout (``sequence``, ``cds``
 and ``splice`` as per-nucleotide 0/1 arrays, ``target``, ``gene``); ``isoclr evaluate --task
-FILE.parquet`` reads that layout back (:mod:`isoclr_hf.evaluation.task_files`).
+FILE.parquet`` reads that layout back (:mod:`isoclr_hf.evaluation.tasks.files`).
 """
 
 from __future__ import annotations
@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .. import loading
 from ..annotations.records import TranscriptRecord
-from . import loading
-from .embedding import embed_records
-from .regression_task import RegressionTask
-from .task_files import parse_cds, parse_exon_ends
+from ..inference import embed_records
+from .tasks.files import parse_cds, parse_exon_ends
+from .tasks.regression import RegressionTask
 
 
 def cds_track(record: TranscriptRecord) -> np.ndarray:

@@ -100,7 +100,7 @@ def prepare_model_folder(
         ``out_dir`` as a ``Path``.
     """
     if isinstance(model, IsoCLRForContrastivePretraining):
-        model = model.isoclr  # users load the encoder; the projection head only served the loss
+        model = model.base_model  # users load the encoder; the projection head only served the loss
     if not isinstance(model, (IsoCLRModel, IsoCLRForSequenceClassification)):
         raise TypeError(f"Cannot publish a {type(model).__name__}; pass an IsoCLR encoder or head.")
     out = Path(out_dir)

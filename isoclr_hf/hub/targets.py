@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-# Target names of the tasks of `isoclr evaluate` (isoclr_hf.evaluation.task_loaders) and what they measure.
+# Target names of the tasks of `isoclr evaluate` (isoclr_hf.evaluation.tasks.loaders) and what they measure.
 TARGET_DESCRIPTIONS: dict[str, str] = {
     "half_life_pc1_z": (
         "mRNA half-life: the first principal component of many human mRNA half-life measurements "

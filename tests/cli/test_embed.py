@@ -94,7 +94,7 @@ def test_default_precision_is_float32_like_the_python_api_and_outputs_are_0644(
     assert main(["embed", "--model", str(model_dir), *sqanti_arguments(), "--limit", "4", "--out", str(out)]) == 0
     assert "in float32 on" in capsys.readouterr().out
     from isoclr_hf.annotations.sqanti import read_sqanti
-    from isoclr_hf.evaluation.embedding import embed_records
+    from isoclr_hf.inference import embed_records
 
     records = list(read_sqanti(SQANTI / "UHR_chr22.filtered.fasta", SQANTI / "UHR_chr22.filtered.gtf",
                                SQANTI / "UHR_chr22_ML_result_classification.txt"))[:4]  # fmt: skip

@@ -15,8 +15,9 @@ import pytest
 from transformers import AutoModelForSequenceClassification
 
 from isoclr_hf.cli import main
-from isoclr_hf.evaluation.tasks import load_task
-from isoclr_hf.training.fine_tuning import load_tokenizer, predict_records
+from isoclr_hf.evaluation.fine_tuning.engine import predict_records
+from isoclr_hf.evaluation.tasks.registry import load_task
+from isoclr_hf.loading import load_tokenizer
 from tests.hub.isolated_python import run_without_package
 from tests.tiny_tasks import save_tiny_encoder, write_mrnabench_parquet
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from isoclr_hf.evaluation.localisation_task import DM3LOC_FASTA
+from isoclr_hf.evaluation.tasks.localisation import DM3LOC_FASTA
 from tests.tiny_tasks import DATA_DIR
 
 

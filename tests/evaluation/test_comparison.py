@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 
 from isoclr_hf.evaluation.comparison import ComparisonSettings, run_comparison
-from isoclr_hf.evaluation.report import report_dict
-from isoclr_hf.training.fine_tuning import FineTuneSettings
+from isoclr_hf.evaluation.fine_tuning.settings import FineTuneSettings
+from isoclr_hf.evaluation.reports.writing import report_dict
 
 
 def test_every_seed_has_its_own_split_shared_by_all_contenders(tiny_model_dir: Path, bundled_tasks: dict) -> None:

@@ -16,8 +16,8 @@ from isoclr_hf.cli import main
 from isoclr_hf.cli.evaluate import add_arguments, settings_from_args
 from isoclr_hf.evaluation import embedding_cache
 from isoclr_hf.evaluation.embedding_cache import cache_key, cache_path, cached_embeddings, read_cached
-from isoclr_hf.evaluation.loading import load_encoder, load_tokenizer
-from isoclr_hf.evaluation.tasks import load_task
+from isoclr_hf.evaluation.tasks.registry import load_task
+from isoclr_hf.loading import load_encoder, load_tokenizer
 from tests.tiny_tasks import save_tiny_encoder, write_mrnabench_parquet
 
 

@@ -22,8 +22,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from isoclr_hf.annotations.records import TranscriptRecord
-from isoclr_hf.evaluation.embedding import embed_records
-from isoclr_hf.evaluation.loading import load_encoder, load_tokenizer
 from isoclr_hf.evaluation.mrnabench_adapter import (
     IsoCLREmbeddingModel,
     cds_track,
@@ -32,7 +30,9 @@ from isoclr_hf.evaluation.mrnabench_adapter import (
     splice_track,
     task_to_mrnabench_frame,
 )
-from isoclr_hf.evaluation.task_loaders import load_mrnabench_task
+from isoclr_hf.evaluation.tasks.loaders import load_mrnabench_task
+from isoclr_hf.inference import embed_records
+from isoclr_hf.loading import load_encoder, load_tokenizer
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 REQUIRED = os.environ.get("ISOCLR_MRNABENCH_VENV", "")

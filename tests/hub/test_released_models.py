@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from isoclr_hf.cli import main
-from isoclr_hf.evaluation.loading import load_encoder, load_tokenizer, resolve_model_path
 from isoclr_hf.hub.package import remote_code_files
+from isoclr_hf.loading import load_encoder, load_tokenizer, resolve_model_path
 from isoclr_hf.released import released_model_path, released_models
 from tests.hub.isolated_python import run_without_package
 from tests.hub.published_models import CODING, NON_CODING

@@ -11,9 +11,8 @@ import pandas as pd
 import pytest
 import torch
 
-from isoclr_hf import IsoCLRTokenizer
+from isoclr_hf import IsoCLRTokenizer, loading
 from isoclr_hf.cli import main
-from isoclr_hf.evaluation import loading
 from isoclr_hf.models.orthrus import OrthrusConfig, OrthrusForSequenceClassification, OrthrusModel
 from tests.models.orthrus.reference_files import orthrus_hf_folder, tiny_orthrus_config
 

@@ -1,6 +1,6 @@
 """Orthrus pretraining with the IsoCLR script: the presets, a run that resumes exactly, the saved encoder.
 
-Mirrors ``tests/training/test_pretrain_resume.py`` with ``--model orthrus-cpu-small``: the same corpus,
+Mirrors ``tests/pretraining/test_pretrain_resume.py`` with ``--model orthrus-cpu-small``: the same corpus,
 collator, DCL loss, masking and checkpoints; only the encoder differs.
 """
 
@@ -16,9 +16,9 @@ from safetensors.torch import load_file
 from transformers import AutoModel
 
 from isoclr_hf.models.orthrus import OrthrusForContrastivePretraining, OrthrusModel
-from isoclr_hf.training.config import parse_pretraining_config
-from isoclr_hf.training.pretraining import build_model
-from tests.training.tiny_corpus import TRAINING_DIR, make_corpus, pretrain, tiny_run_arguments
+from isoclr_hf.pretraining.config import parse_pretraining_config
+from isoclr_hf.pretraining.loop import build_model
+from tests.pretraining.tiny_corpus import TRAINING_DIR, make_corpus, pretrain, tiny_run_arguments
 
 TINY_ORTHRUS = {"hidden_size": 8, "num_hidden_layers": 1, "projection_hidden_size": 32, "projection_dim": 16}
 

@@ -1,0 +1,387 @@
+"""The IsoCLR pretraining loop: a corpus of gene sets -> an IsoCLR encoder in Hugging Face format.
+
+``training/pretrain.py`` is the launcher (its docstring has the launch commands);
+:func:`run_pretraining` is the whole procedure.
+
+Outputs in ``config.output_dir``: ``checkpoints/step_N`` (``save_state`` plus the run's progress as JSON),
+``metrics.jsonl`` and tracker logs (TensorBoard by default), ``final/`` (encoder + tokenizer; load with
+``AutoModel.from_pretrained(path, trust_remote_code=True)``) and ``summary.json``. A resumed run cuts
+``metrics.jsonl`` back to the checkpoint before logging on (a run that starts from step 0 starts it
+anew), and its summary covers the whole run (first retrieval, training time summed over the
+segments). The main process holds ``.lock`` in the folder while it runs: a second run on the same
+folder stops at once, naming the holder's pid.
+
+``per_device_batch_size`` is per process; the contrastive loss takes its negatives from the
+global batch of all processes (``gather_with_gradients`` inside the model). ``streaming`` reads the
+corpus as a stream split by process (for corpora larger than the disk, or from the Hub); it needs
+``max_steps``. Unset, ``max_length`` (the training crop) is the model config's ``max_sequence_length``;
+Eq. 3's ``c`` is always the model config's ``gene_set_weight_constant``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from accelerate import Accelerator
+from accelerate.utils import broadcast_object_list, set_seed
+from tqdm.auto import tqdm
+from transformers import get_cosine_schedule_with_warmup
+
+from ..atomic_files import write_json_atomically
+from ..models.isoclr import IsoCLRConfig, IsoCLRForContrastivePretraining, IsoCLRTokenizer
+from ..models.orthrus import OrthrusConfig, OrthrusForContrastivePretraining
+from .batching import ContrastivePairCollator
+from .checkpoints import (
+    TrainingProgress,
+    load_checkpoint,
+    resolve_checkpoint,
+    save_checkpoint,
+    save_final_model,
+)
+from .config import PretrainingConfig
+from .data import (
+    EPOCH_END,
+    EpochPlan,
+    PairCorpus,
+    StreamingCorpus,
+    epoch_micro_batches,
+    held_out_transcripts,
+    load_corpus_splits,
+    plan_epoch,
+    steps_per_epoch,
+    streaming_micro_batches,
+)
+from .metric_logging import MetricLogger, epoch_mean_loss, evaluate_retrieval, last_batch_metrics
+from .process import OutputFolderLockedError, OutputLock
+
+
+def build_accelerator(config: PretrainingConfig) -> Accelerator:
+    """Devices and processes come from ``accelerate launch``/``torchrun``; CPU where there is no GPU."""
+    launched_processes = int(os.environ.get("WORLD_SIZE", "1"))
+    use_cpu = config.cpu or (launched_processes > 1 and not torch.cuda.is_available())
+    return Accelerator(
+        cpu=use_cpu,
+        mixed_precision=config.mixed_precision,
+        gradient_accumulation_steps=config.gradient_accumulation_steps,
+        log_with=config.log_with,
+        project_dir=config.output_dir,
+        step_scheduler_with_optimizer=False,  # we step it once per optimizer step ourselves
+    )
+
+
+def build_model(config: PretrainingConfig) -> IsoCLRForContrastivePretraining:
+    """The contrastive model of the ``model`` preset: IsoCLR (``isoclr-*``) or Orthrus (``orthrus*``).
+
+    Both families share the tokenizer, the collator, the DCL loss and the masking; an Orthrus model is
+    an :class:`IsoCLRForContrastivePretraining` with the Mamba encoder in place of the CNN.
+    """
+    if config.model.startswith("orthrus"):
+        return OrthrusForContrastivePretraining(OrthrusConfig.from_preset(config.model, **config.model_overrides))
+    model_config = IsoCLRConfig.from_preset(config.model, **config.model_overrides)
+    return IsoCLRForContrastivePretraining(model_config)
+
+
+def build_optimizer(model: torch.nn.Module, config: PretrainingConfig, total_steps: int) -> tuple[Any, Any]:
+    """AdamW with linear warmup then cosine decay to zero (the paper's recipe)."""
+    optimizer = torch.optim.AdamW(
+        model.parameters(),
+        lr=config.learning_rate,
+        weight_decay=config.weight_decay,
+        betas=(config.adam_beta1, config.adam_beta2),
+    )
+    warmup = round(config.warmup_fraction * total_steps)
+    return optimizer, get_cosine_schedule_with_warmup(optimizer, warmup, total_steps)
+
+
+def plan_total_steps(config: PretrainingConfig, corpus: PairCorpus | StreamingCorpus, accelerator: Accelerator) -> int:
+    """Optimizer steps of the run: ``max_steps``, or ``epochs`` x steps in the first epoch."""
+    if config.max_steps is not None:
+        return config.max_steps
+    if isinstance(corpus, StreamingCorpus):
+        raise ValueError("A streamed corpus has no known length: pass --max_steps with --streaming true.")
+    first_epoch = epoch_plan(config, corpus, accelerator, epoch=0)
+    per_epoch = steps_per_epoch(first_epoch, config.gradient_accumulation_steps)
+    if per_epoch == 0:
+        raise ValueError(
+            f"The corpus's {len(corpus.gene_sets)} training gene sets do not fill one step of "
+            f"{config.per_device_batch_size} x {accelerator.num_processes} processes x "
+            f"{config.gradient_accumulation_steps} accumulation steps; lower per_device_batch_size."
+        )
+    return config.epochs * per_epoch
+
+
+def epoch_plan(config: PretrainingConfig, corpus: PairCorpus, accelerator: Accelerator, epoch: int) -> EpochPlan:
+    """The epoch's pairs and global batches (the same on every process)."""
+    return plan_epoch(
+        corpus,
+        epoch=epoch,
+        seed=config.seed,
+        global_batch_size=config.per_device_batch_size * accelerator.num_processes,
+        max_length=config.max_length,
+        bucketing=config.bucketing,
+        mega_batch_batches=config.mega_batch_batches,
+        max_nucleotides=config.max_nucleotides_per_batch,
+        world_size=accelerator.num_processes,
+    )
+
+
+def open_corpus(
+    config: PretrainingConfig, accelerator: Accelerator, weight_constant: float
+) -> tuple[PairCorpus | StreamingCorpus, tuple[list[dict[str, Any]], Any]]:
+    """The training split (in memory-mapped or streamed form) and the held-out transcripts."""
+    with accelerator.main_process_first():
+        if config.streaming:
+            train: PairCorpus | StreamingCorpus = StreamingCorpus.open(
+                config.corpus, config.train_split, rank=accelerator.process_index,
+                world_size=accelerator.num_processes, weight_constant=weight_constant)
+            held_out_split = StreamingCorpus.open(config.corpus, config.eval_split, rank=0, world_size=1,
+                                                  weight_constant=weight_constant).gene_sets
+        else:
+            splits = load_corpus_splits(config.corpus)
+            train = PairCorpus.from_split(splits[config.train_split], weight_constant)
+            held_out_split = splits.get(config.eval_split)
+        held_out = held_out_transcripts(held_out_split) if held_out_split is not None else ([], None)
+    return train, held_out
+
+
+def micro_batches(
+    config: PretrainingConfig, corpus: PairCorpus | StreamingCorpus, collator: ContrastivePairCollator,
+    accelerator: Accelerator, progress: TrainingProgress,
+) -> Iterator[Any]:
+    """This process's micro-batches from where ``progress`` says the run is."""
+    if isinstance(corpus, StreamingCorpus):
+        return streaming_micro_batches(
+            corpus, collator, seed=config.seed, batch_size=config.per_device_batch_size, max_length=config.max_length,
+            mega_batch_batches=config.mega_batch_batches, shuffle_buffer=config.shuffle_buffer,
+            skip_batches=progress.batches_total)
+    return epoch_micro_batches(
+        corpus, collator, lambda epoch: epoch_plan(config, corpus, accelerator, epoch),
+        gradient_accumulation_steps=config.gradient_accumulation_steps, rank=accelerator.process_index,
+        world_size=accelerator.num_processes, start_epoch=progress.epoch, skip_batches=progress.batches_in_epoch,
+        num_workers=config.num_workers)
+
+
+class PretrainingRun:
+    """The training loop's state: prepared model/optimizer/scheduler, progress, metrics, evaluations."""
+
+    def __init__(self, config: PretrainingConfig, accelerator: Accelerator, model: Any, optimizer: Any,
+                 scheduler: Any, total_steps: int) -> None:
+        self.config, self.accelerator = config, accelerator
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.total_steps = total_steps
+        self.stop_at = min(total_steps, config.stop_after_steps or total_steps)
+        # Saved as JSON next to save_state's files (not register_for_checkpointing, which pickles it).
+        self.progress = TrainingProgress()
+        self.logger = MetricLogger(accelerator, config.output_dir)
+
+    def resume_if_asked(self) -> None:
+        """Load the checkpoint asked for, and cut ``metrics.jsonl`` back to it (or start it anew)."""
+        checkpoint = None
+        if self.config.resume_from_checkpoint:
+            checkpoint = resolve_checkpoint(self.config.resume_from_checkpoint, self.config.output_dir)
+        if checkpoint is not None:
+            load_checkpoint(self.accelerator, checkpoint, self.progress)  # model, optimizer, scheduler, RNGs
+            self.progress.segments += 1
+            self.accelerator.print(f"Resumed from {checkpoint} at step {self.progress.step}.")
+        if self.accelerator.is_main_process:
+            self.logger.truncate(self.progress.metrics_bytes)  # 0 for a fresh run
+
+    def checkpoint(self, segment_started: float) -> None:
+        """Save a checkpoint with the training time and the length of ``metrics.jsonl`` up to here."""
+        self.progress.train_seconds = self.previous_seconds + time.perf_counter() - segment_started
+        self.progress.metrics_bytes = self.logger.size()
+        save_checkpoint(self.accelerator, self.config.output_dir, self.progress, self.config.keep_checkpoints)
+
+    def start_trackers(self) -> None:
+        if self.accelerator.is_main_process:
+            Path(self.config.output_dir).mkdir(parents=True, exist_ok=True)
+        if self.config.log_with:
+            values = {k: v if isinstance(v, int | float | str | bool) else str(v) for k, v in vars(self.config).items()}
+            # A resumed run redoes the steps after its checkpoint: TensorBoard hides the first segment's
+            # events from that step on (SummaryWriter's purge_step), as metrics.jsonl is cut back to it.
+            init_kwargs = {"tensorboard": {"purge_step": self.progress.step + 1}} if self.progress.step else {}
+            self.accelerator.init_trackers("isoclr_pretraining", config=values, init_kwargs=init_kwargs)
+
+    def evaluate(self, held_out: Any, collator: ContrastivePairCollator) -> None:
+        results = evaluate_retrieval(self.accelerator, self.model, held_out, collator, self.config.eval_batch_size)
+        if results:
+            self.progress.evaluations.append({"step": self.progress.step, **results})
+            self.logger.log(self.progress.step, results)
+            self.accelerator.print(f"step {self.progress.step}: held-out partner retrieval top-1 "
+                                   f"{results['retrieval_top1']:.3f} (chance {results['retrieval_chance']:.3f})")
+
+    def train(self, batches: Iterator[Any], held_out: Any, collator: ContrastivePairCollator) -> float:
+        """Run micro-batches until ``stop_at`` optimizer steps; returns the seconds this segment took."""
+        config, accelerator, progress = self.config, self.accelerator, self.progress
+        self.previous_seconds = progress.train_seconds  # earlier segments, up to the checkpoint resumed
+        if progress.step == 0:
+            self.evaluate(held_out, collator)
+        bar = tqdm(total=self.total_steps, initial=progress.step, desc="pretraining",
+                   disable=not (config.progress_bar and accelerator.is_local_main_process))
+        self.model.train()
+        started = time.perf_counter()
+        for batch in batches:
+            if batch is EPOCH_END:
+                loss = epoch_mean_loss(accelerator, progress.epoch_loss_sum, progress.batches_in_epoch)
+                progress.epoch_losses.append({"step": progress.step, "epoch": progress.epoch, "epoch_loss": loss})
+                self.logger.log(progress.step, {"epoch": float(progress.epoch), "epoch_loss": loss})
+                progress.start_next_epoch()
+                continue
+            if progress.step >= self.stop_at:
+                break
+            output = self.train_micro_batch(batch)
+            if not accelerator.sync_gradients:
+                continue
+            progress.step += 1
+            bar.update(1)
+            if progress.step % config.log_every == 0 or progress.step == self.stop_at:
+                metrics = {**self.logger.interval_metrics(), **last_batch_metrics(accelerator, output, self.scheduler)}
+                self.logger.log(progress.step, metrics, bar)
+            if config.eval_every and progress.step % config.eval_every == 0 and progress.step < self.total_steps:
+                self.evaluate(held_out, collator)
+            periodic = config.checkpoint_every and progress.step % config.checkpoint_every == 0
+            if periodic or progress.step == self.stop_at:
+                self.checkpoint(started)
+        bar.close()
+        seconds = time.perf_counter() - started
+        progress.train_seconds = self.previous_seconds + seconds
+        return seconds
+
+    def train_micro_batch(self, batch: dict[str, torch.Tensor]) -> Any:
+        """Forward, backward and (every ``gradient_accumulation_steps``) clip, step and schedule."""
+        accelerator = self.accelerator
+        batch = {name: tensor.to(accelerator.device) for name, tensor in batch.items()}
+        with accelerator.accumulate(self.model):
+            output = self.model(**batch)
+            accelerator.backward(output.loss)
+            if accelerator.sync_gradients and self.config.max_grad_norm is not None:
+                accelerator.clip_grad_norm_(self.model.parameters(), self.config.max_grad_norm)
+            self.optimizer.step()
+            if accelerator.sync_gradients:
+                self.scheduler.step()
+            self.optimizer.zero_grad()
+        self.logger.count(batch, output.loss)
+        self.progress.count_micro_batch(output.loss)
+        return output
+
+    def summary(self, segment_seconds: float) -> dict[str, Any]:
+        """Steps, time, first and last epoch loss, first and last retrieval, over all segments of the run.
+
+        ``train_seconds`` sums the training time of every segment up to where each was resumed;
+        ``segment_train_seconds`` is this segment's alone, ``segments`` 1 + the number of resumes.
+        """
+        result: dict[str, Any] = {"steps": self.progress.step, "total_steps": self.total_steps,
+                                  "train_seconds": self.progress.train_seconds,
+                                  "segment_train_seconds": segment_seconds, "segments": self.progress.segments,
+                                  "processes": self.accelerator.num_processes}
+        if self.progress.epoch_losses:
+            first, last = self.progress.epoch_losses[0], self.progress.epoch_losses[-1]
+            result.update(first_epoch=first["epoch"], first_epoch_loss=first["epoch_loss"],
+                          last_epoch=last["epoch"], last_epoch_loss=last["epoch_loss"])
+        if self.progress.evaluations:
+            first, last = self.progress.evaluations[0], self.progress.evaluations[-1]
+            result.update(retrieval_start=first["retrieval_top1"], retrieval_end=last["retrieval_top1"],
+                          retrieval_chance=last["retrieval_chance"], retrieval_queries=last["retrieval_queries"])
+        return result
+
+
+def lock_output_folder(config: PretrainingConfig, accelerator: Accelerator) -> OutputLock | None:
+    """The main process locks ``output_dir``; every process raises if another run holds it."""
+    lock, error = None, None
+    if accelerator.is_main_process:
+        try:
+            lock = OutputLock(config.output_dir).acquire()
+        except OutputFolderLockedError as locked:
+            error = str(locked)
+    if accelerator.num_processes > 1:
+        message = [error]
+        broadcast_object_list(message, from_process=0)
+        error = message[0]
+    if error is not None:
+        raise OutputFolderLockedError(error)
+    return lock
+
+
+def run_pretraining(config: PretrainingConfig) -> dict[str, Any]:
+    """Run pretraining; returns the summary (also written to ``output_dir/summary.json``)."""
+    accelerator = build_accelerator(config)
+    lock = lock_output_folder(config, accelerator)
+    try:
+        return train(config, accelerator)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def train(config: PretrainingConfig, accelerator: Accelerator) -> dict[str, Any]:
+    """Build, train (or resume), evaluate and save; the output folder is already locked."""
+    set_seed(config.seed)
+    model = build_model(config)
+    config = with_model_defaults(config, model.config)
+    # The saved tokenizer keeps the model's maximum; max_length only crops the training views.
+    tokenizer = IsoCLRTokenizer.from_model_config(model.config)
+    collator = ContrastivePairCollator(
+        tokenizer, max_length=config.max_length, pad_to_multiple_of=model.config.downsampling
+    )
+    corpus, held_out = open_corpus(config, accelerator, model.config.gene_set_weight_constant)
+    total_steps = plan_total_steps(config, corpus, accelerator)
+    optimizer, scheduler = build_optimizer(model, config, total_steps)
+    model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
+
+    run = PretrainingRun(config, accelerator, model, optimizer, scheduler, total_steps)
+    run.resume_if_asked()
+    run.start_trackers()
+    train_seconds = run.train(micro_batches(config, corpus, collator, accelerator, run.progress), held_out, collator)
+
+    summary = run.summary(train_seconds)
+    if run.progress.step >= total_steps:
+        run.evaluate(held_out, collator)
+        summary = {**run.summary(train_seconds), "final_model": str(
+            save_final_model(accelerator, model, tokenizer, config.output_dir))}
+    if accelerator.is_main_process:
+        write_json_atomically(Path(config.output_dir) / "summary.json", summary)
+        accelerator.print(format_summary(summary))
+    accelerator.end_training()
+    return summary
+
+
+def with_model_defaults(config: PretrainingConfig, model_config: IsoCLRConfig | OrthrusConfig) -> PretrainingConfig:
+    """``max_length`` unset: the model's ``max_sequence_length`` (the paper's 12,288 nt)."""
+    if config.max_length is not None:
+        return config
+    return dataclasses.replace(config, max_length=model_config.max_sequence_length)
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lines = [f"Pretraining: {summary['steps']}/{summary['total_steps']} steps on {summary['processes']} process(es) "
+             f"in {summary['train_seconds']:.0f} s"
+             + (f" ({summary['segments']} segments)" if summary.get("segments", 1) > 1 else "")]
+    if "first_epoch_loss" in summary:
+        lines.append(f"  loss (epoch mean): {summary['first_epoch_loss']:.3f} (epoch {summary['first_epoch']}) -> "
+                     f"{summary['last_epoch_loss']:.3f} (epoch {summary['last_epoch']})")
+    if "retrieval_start" in summary:
+        lines.append(f"  held-out partner retrieval top-1: {summary['retrieval_start']:.3f} -> "
+                     f"{summary['retrieval_end']:.3f} (chance {summary['retrieval_chance']:.3f}, "
+                     f"{int(summary['retrieval_queries'])} queries)")
+    if "final_model" in summary:
+        lines.append(f"  encoder + tokenizer: {summary['final_model']}")
+    return "\n".join(lines)
+
+
+
+__all__ = [
+    "PretrainingRun",
+    "build_accelerator",
+    "build_model",
+    "build_optimizer",
+    "format_summary",
+    "lock_output_folder",
+    "run_pretraining",
+    "with_model_defaults",
+]
