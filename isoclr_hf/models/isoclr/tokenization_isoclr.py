@@ -41,6 +41,7 @@ from .tokenizer_checks_isoclr import (
     describe,
     is_id_batch,
     is_int,
+    other_columns,
     read_sequence,
     read_track_array,
     split_encoded_inputs,
@@ -298,7 +299,7 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
         tracks: np.ndarray | Sequence[np.ndarray] | None = None,
         names: Sequence[str] | None = None,
         padding: bool | str = True,
-        truncation: bool = False,
+        truncation: bool | str | None = False,
         max_length: int | None = None,
         pad_to_multiple_of: int | None = None,
         return_tensors: str | None = None,
@@ -504,7 +505,7 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
         return_attention_mask: bool | None = None,
         return_tensors: str | None = None,
         verbose: bool = True,
-        truncation: bool = False,
+        truncation: bool | str | None = False,
     ) -> BatchEncoding:
         """Pad already-encoded examples into a batch, as a data collator does.
 
@@ -558,12 +559,8 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
         batch = self._assemble(rows, padding, limit, pad_to_multiple_of, return_tensors, single)
         if not keep_mask:
             del batch["attention_mask"]
-        for key in examples[0]:
-            if key not in self.model_input_names:
-                values = [example.get(key) for example in examples]
-                batch[key] = (
-                    values[0] if single and return_tensors is None else stack_column(key, values, return_tensors)
-                )
+        for key, values in other_columns(examples, self.model_input_names).items():
+            batch[key] = values[0] if single and return_tensors is None else stack_column(key, values, return_tensors)
         return batch
 
 

@@ -416,11 +416,12 @@ def _integer_row(value: Any, key: str, label: str, binary: bool) -> np.ndarray:
     value = as_numpy(value)
     what = "0s and 1s" if binary else "token ids"
     if isinstance(value, (list, tuple)):
+        flat = all(not isinstance(as_numpy(v), CONTAINERS) for v in value)
         try:
             array = np.asarray(value)
-        except (TypeError, ValueError):
-            array = np.asarray(value, dtype=object) if all(not isinstance(v, CONTAINERS) for v in value) else None
-        if array is None or array.ndim != 1:
+        except (TypeError, ValueError):  # ragged: nested lists of different lengths
+            array = np.asarray(value if flat else [], dtype=object)
+        if not flat or array.ndim != 1:
             raise TypeError(f"{label}: {key} is nested; one example's {key} is a flat list of {what}.")
         if array.dtype.kind not in "iu" and not (binary and array.dtype.kind == "b") and array.size:
             k = next((k for k, v in enumerate(value) if not (is_int(v) or (binary and isinstance(v, bool)))), None)
@@ -523,6 +524,17 @@ def unpadded_example(
     return ids[:n].astype(np.uint8), cds, splice
 
 
+def other_columns(examples: list[Any], model_input_names: list[str]) -> dict[str, list[Any]]:
+    """The keys besides the model inputs (such as ``labels``), one value per example; every example needs each."""
+    keys = list(dict.fromkeys(key for example in examples for key in example if key not in model_input_names))
+    for index, example in enumerate(examples):
+        missing = [key for key in keys if key not in example]
+        if missing:
+            raise ValueError(f"Example {index}: no {', '.join(map(str, missing))}, which other examples have; "
+                             "every example needs the same keys.")  # fmt: skip
+    return {key: [example[key] for example in examples] for key in keys}
+
+
 def stack_column(key: str, values: list[Any], return_tensors: str | None) -> Any:
     """A column pad() carries through unchanged (such as ``labels``), as a tensor when asked for one."""
     if return_tensors is None:
@@ -560,6 +572,7 @@ __all__ = [
     "describe",
     "is_id_batch",
     "is_int",
+    "other_columns",
     "read_sequence",
     "read_track_array",
     "split_encoded_inputs",

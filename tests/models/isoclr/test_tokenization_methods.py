@@ -287,6 +287,8 @@ def test_pad_carries_labels_through_a_data_collator(tokenizer: IsoCLRTokenizer) 
     assert batch["labels"].tolist() == [0.0, 1.0, 2.0]
     expected = tokenizer(SEQUENCES, pad_to_multiple_of=8, return_tensors="pt")
     assert_same_batch(batch, expected)
+    with pytest.raises(ValueError, match="Example 1: no labels, which other examples have"):
+        tokenizer.pad([features[0], tokenizer("AC")])
     with pytest.raises(ValueError, match="column `tags` cannot be stacked"):
         tokenizer.pad([{**tokenizer("AC"), "tags": [1]}, {**tokenizer("A"), "tags": [1, 2]}], return_tensors="np")
 
