@@ -326,6 +326,7 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
             tracks: Instead of sequences: precomputed track arrays of shape ``(length, 6)`` or
                 ``(length, 4)`` (the mRNABench/Orthrus channels-last layout): one 2-D array, or a
                 list of them (unpadded: a padded ``(batch, length, tracks)`` array is refused).
+                numpy arrays or torch tensors (read detached, on the CPU; bfloat16 as float32).
                 Values must be real numbers in ``[0, 1]`` (bool, integer or float dtype; NaN,
                 infinities, negative values, values over 1, complex, object and string arrays are
                 refused). A base channel counts as present when it is above 0; a row whose four
