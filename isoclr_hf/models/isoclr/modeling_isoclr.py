@@ -30,6 +30,7 @@ from .configuration_isoclr import IsoCLRConfig
 from .encoder_isoclr import FiniteBatchNorm1d, IsoCLREncoder, build_tracks, plan_length_groups, random_position_mask
 from .inputs_isoclr import describe_rows, validate_inputs
 from .loss_isoclr import DecoupledContrastiveLoss, check_pairs
+from .tokenizer_checks_isoclr import describe  # noqa: F401  (transformers 4.x copies only direct relative imports)
 from .vocabulary_isoclr import VOCABULARY  # noqa: F401  (transformers 4.x copies only direct relative imports)
 
 try:  # transformers >= 5: init functions that skip weights already loaded from a checkpoint

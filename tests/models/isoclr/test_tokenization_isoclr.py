@@ -302,25 +302,29 @@ def test_tracks_as_an_object_array_batch(tokenizer: IsoCLRTokenizer) -> None:
 
 
 @pytest.mark.parametrize(
-    ("examples", "message"),
+    ("examples", "error", "message"),
     [
-        ([], "pad\\(\\) got no examples"),
-        ([{"input_ids": [1, 2]}, {"attention_mask": [1]}], "Example 1: expected a mapping with input_ids"),
-        ([{"input_ids": [1, 16]}], r"Example 0: input_ids\[1\] = 16 is not a token id \(0 to 15\)"),
-        ([{"input_ids": [1, -1]}], r"Example 0: input_ids\[1\] = -1 is not a token id"),
-        ([{"input_ids": [1.5, 2]}], r"Example 0: input_ids\[0\] = 1.5 is not a token id"),
-        ([{"input_ids": [1, 2], "cds_track": [1]}], "Example 0: cds_track has 1 entries for 2 input_ids"),
-        ([{"input_ids": [1, 2], "splice_track": [0, 2]}], "Example 0: splice_track must hold only 0 and 1"),
-        ([{"input_ids": [0, 2], "attention_mask": [0, 1]}], "Example 0: attention_mask must be 1s followed by 0s"),
+        ([], ValueError, "pad\\(\\) got no examples"),
+        ([{"input_ids": [1, 2]}, {"attention_mask": [1]}], ValueError, "Example 1: expected a mapping with input_ids"),
+        ([{"input_ids": [1, 16]}], ValueError, r"Example 0: input_ids\[1\] = 16 is not a token id; .* 0 to 15"),
+        ([{"input_ids": [1, -1]}], ValueError, r"Example 0: input_ids\[1\] = -1 is not a token id"),
+        ([{"input_ids": [1.5, 2]}], TypeError, r"Example 0: input_ids\[0\] = 1.5 is not a token id \(float\)"),
+        ([{"input_ids": [1, 2], "cds_track": [1]}], ValueError, "Example 0: cds_track has 1 entries for 2 input_ids"),
+        ([{"input_ids": [1, 2], "splice_track": [0, 2]}], ValueError,
+         r"Example 0: splice_track\[1\] = 2; splice_track must hold only 0 and 1"),
+        ([{"input_ids": [0, 2], "attention_mask": [0, 1]}], ValueError,
+         "Example 0: attention_mask must be 1s followed by 0s"),
     ],
-)
-def test_pad_names_the_example_and_the_problem(tokenizer: IsoCLRTokenizer, examples: list, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+)  # fmt: skip
+def test_pad_names_the_example_and_the_problem(
+    tokenizer: IsoCLRTokenizer, examples: list, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
         tokenizer.pad(examples)
 
 
-def test_pad_refuses_a_max_length_shorter_than_an_example(tokenizer: IsoCLRTokenizer) -> None:
-    with pytest.raises(ValueError, match="max_length=2 is shorter than the longest example \\(3 tokens\\)"):
+def test_pad_refuses_an_example_longer_than_max_length(tokenizer: IsoCLRTokenizer) -> None:
+    with pytest.raises(ValueError, match="Example 0: length 3 is over the maximum of 2 nucleotides; pass truncation"):
         tokenizer.pad([tokenizer("ACG")], padding="max_length", max_length=2)
 
 
