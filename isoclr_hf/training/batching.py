@@ -24,7 +24,7 @@ import torch
 
 from ..annotations.records import tokenize_records
 from ..models.isoclr import IsoCLRTokenizer
-from ..models.isoclr.encoder_isoclr import plan_length_groups
+from ..models.isoclr.length_groups import plan_length_groups
 
 
 def padded_length(length: int, multiple: int) -> int:
