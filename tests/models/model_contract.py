@@ -309,6 +309,13 @@ class ModelContract:
         with pytest.raises(ValueError, match="row 1: 133 valid positions"):
             model(**batch)
         model(**{name: values[[0, 2]] for name, values in batch.items()})  # the others are fine
+        if self.tester.annotation_tracks:  # hand-built float tracks: the same limit
+            tracks = torch.zeros(2, 133, model.config.n_tracks)
+            tracks[:, :, 0] = 1.0
+            mask = torch.ones(2, 133)
+            mask[1, 90:] = 0
+            with pytest.raises(ValueError, match=labelled("tracks has rows longer than the model's", 0)):
+                model(tracks=tracks, attention_mask=mask)
 
     def test_splice_track_needs_a_mark_at_each_rows_end(self) -> None:
         if not self.tester.annotation_tracks:
