@@ -2,7 +2,7 @@
 
 Remote code: copied next to the weights by ``save_pretrained``; imports only numpy, torch,
 transformers and the siblings ``tokenizer_checks_isoclr.py`` (every argument check) and
-``vocabulary_isoclr.py``.
+``track_vocabulary.py``.
 
 The model's input is six tracks per nucleotide (one-hot A/C/G/T, a codon-start track over the CDS,
 an exon-end track). The tokenizer does not build floats: it returns one byte per nucleotide for the
@@ -48,7 +48,7 @@ from .tokenizer_checks_isoclr import (
     stack_column,
     unpadded_example,
 )
-from .vocabulary_isoclr import IUPAC_BASES, MAX_SEQUENCE_LENGTH, PAD_ID, VOCABULARY
+from .track_vocabulary import IUPAC_BASES, MAX_SEQUENCE_LENGTH, PAD_ID, VOCABULARY
 
 # The transformers truncation strategies that make sense for single sequences.
 _TRUNCATION_STRINGS = {"longest_first": True, "only_first": True, "do_not_truncate": False}

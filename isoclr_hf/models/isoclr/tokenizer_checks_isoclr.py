@@ -2,7 +2,7 @@
 
 Remote code: copied next to the weights. ``tokenization_isoclr.py`` and ``modeling_isoclr.py`` both import
 it directly (transformers 4.x copies only the direct relative imports of a local folder's module); it
-imports only numpy, torch (lazily, to read tensors) and the sibling ``vocabulary_isoclr.py``.
+imports only numpy, torch (lazily, to read tensors) and the sibling ``track_vocabulary.py``.
 
 Every check raises ``TypeError`` for a value of the wrong type and ``ValueError`` for a wrong value, with a
 message that names the transcript (``sequence 3 ('ENST...')``), the encoded example (``Example 3``), the
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .vocabulary_isoclr import ALPHABET_HELP, IUPAC_BASES, PAD_ID, VOCABULARY
+from .track_vocabulary import ALPHABET_HELP, IUPAC_BASES, PAD_ID, VOCABULARY
 
 CONTAINERS = (list, tuple, set, dict, np.ndarray)
 INT_HELP = "positions are integers (a Python int or a numpy integer; not bool, float or str)"

@@ -17,7 +17,7 @@ import torch
 from transformers import BatchEncoding, DataCollatorWithPadding
 
 from isoclr_hf import IsoCLRTokenizer
-from isoclr_hf.models.isoclr.vocabulary_isoclr import MAX_SEQUENCE_LENGTH
+from isoclr_hf.models.isoclr.track_vocabulary import MAX_SEQUENCE_LENGTH
 from tests.hub.isolated_python import run_without_package
 from tests.models.isoclr.test_supported_transformers import VERSIONS, compat_python
 

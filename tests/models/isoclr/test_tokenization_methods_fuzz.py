@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from transformers import BatchEncoding
 
 from isoclr_hf import IsoCLRTokenizer
-from isoclr_hf.models.isoclr.vocabulary_isoclr import VOCABULARY
+from isoclr_hf.models.isoclr.track_vocabulary import VOCABULARY
 from tests.models.isoclr.test_tokenization_fuzz import (
     LETTERS,
     TOKENIZERS,
