@@ -8,15 +8,26 @@ The folder gets safetensors weights, config.json with auto_map, the tokenizer, t
 card whose model-index holds the figures of the given ``isoclr evaluate`` reports, whose training
 section states the corpus (sources, licenses, counts, leakage), the recipe, the exact command and
 its time, read from the run's own files. Nothing in the card is typed in by hand.
+
+After a change to the package's remote code (file names, the shared head), refresh a released folder
+without its run: the weights and the card stay, the remote code, config and tokenizer files are written
+anew by the current package, and the folder is replaced only if its embeddings of fixed transcripts are
+unchanged within 1e-6:
+
+    python training/release.py --refresh isoclr_hf/released/isoclr-s
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import torch
 import yaml
 
 from isoclr_hf.corpus.sources import HCOP_ORTHOLOGY, ORTHOLOGY_ORIGINS, all_real_sources
@@ -85,8 +96,51 @@ def procedure_markdown(
     ])
 
 
+# Fixed transcripts whose embeddings must not change when a released folder is refreshed: coding with
+# exon ends, non-coding, IUPAC codes, lengths that exercise the padding and length groups.
+REFRESH_CHECK = (
+    ("AUGGCCAAGUUUGGCUAA" * 40, [200, 450, 720], (0, 720)),
+    ("GGCAUUCGAUCGAUUACGNNRY" * 15, None, None),
+    ("ACGU" * 700, [1000, 2800], (30, 2799)),
+)
+
+
+def refresh_embeddings(folder: Path) -> np.ndarray:
+    """Embeddings of :data:`REFRESH_CHECK` by the folder's encoder, batched. Shape: (3, hidden_size)."""
+    model, tokenizer = load_encoder(folder), load_tokenizer(folder)
+    sequences, exon_ends, cds = zip(*REFRESH_CHECK)
+    batch = tokenizer(list(sequences), exon_ends=list(exon_ends), cds=list(cds), return_tensors="pt")
+    with torch.no_grad():
+        return model(**batch).pooler_output.numpy()
+
+
+def refresh(folder: Path) -> None:
+    """Rewrite a released folder's code, config and tokenizer with the current package; keep weights and card."""
+    before = refresh_embeddings(folder)
+    temporary = folder.with_name(f".{folder.name}.refresh")
+    shutil.rmtree(temporary, ignore_errors=True)
+    prepare_model_folder(load_encoder(folder), load_tokenizer(folder), temporary)
+    shutil.copyfile(folder / "README.md", temporary / "README.md")  # the card's figures were measured: kept
+    after = refresh_embeddings(temporary)
+    difference = float(np.abs(after - before).max())
+    if difference > 1e-6:
+        shutil.rmtree(temporary)
+        raise SystemExit(f"{folder}: refreshed embeddings differ by {difference:.2e} (> 1e-6); folder kept as it was")
+    previous = folder.with_name(f".{folder.name}.previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    os.replace(folder, previous)
+    os.replace(temporary, folder)
+    shutil.rmtree(previous)
+    print(f"Refreshed {folder}: embeddings unchanged (max difference {difference:.1e})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--refresh", type=Path, default=None,
+                        help="a released folder to rewrite with the current remote code (nothing else is needed)")
+    if parser.parse_known_args()[0].refresh is not None:
+        refresh(parser.parse_known_args()[0].refresh)
+        return
     parser.add_argument("--run", type=Path, required=True, help="output_dir of the pretraining run")
     parser.add_argument("--corpus", type=Path, required=True)
     parser.add_argument("--overlap", type=Path, required=True, help="JSON of python -m isoclr_hf.evaluation.overlap")

@@ -90,3 +90,33 @@ def test_embed_command_takes_the_short_name(tmp_path):
     assert main(["embed", "--model", "isoclr-s", "--fasta", str(fasta), "--out", str(out)]) == 0
     table = pd.read_parquet(out)
     assert len(table) == 2
+
+
+def _release_script():  # type: ignore[no-untyped-def]
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "training" / "release.py"
+    spec = importlib.util.spec_from_file_location("release_script", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+def test_refresh_rewrites_the_code_and_keeps_weights_card_and_embeddings(tmp_path: Path):
+    """``training/release.py --refresh``: stale remote code is replaced, the weights and card kept, embeddings equal."""
+    import shutil
+
+    release = _release_script()
+    folder = tmp_path / "isoclr-s"
+    shutil.copytree(FOLDER, folder)
+    (folder / "vocabulary_isoclr.py").write_text("# a file of an older release\n")
+    (folder / "modeling_isoclr.py").write_text((folder / "modeling_isoclr.py").read_text() + "\n# stale\n")
+    before = release.refresh_embeddings(FOLDER)
+    release.refresh(folder)
+    assert not (folder / "vocabulary_isoclr.py").exists()
+    for source in remote_code_files():
+        assert (folder / source.name).read_bytes() == source.read_bytes(), source.name
+    assert (folder / "README.md").read_bytes() == (FOLDER / "README.md").read_bytes()
+    assert (folder / "model.safetensors").read_bytes() == (FOLDER / "model.safetensors").read_bytes()
+    np.testing.assert_allclose(release.refresh_embeddings(folder), before, rtol=0, atol=1e-6)
+    assert not any(path.name.startswith(".") for path in tmp_path.iterdir())  # no temporary folder left

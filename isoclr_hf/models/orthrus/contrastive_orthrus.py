@@ -35,12 +35,5 @@ class OrthrusForContrastivePretraining(OrthrusPreTrainedModel, IsoCLRForContrast
         self.contrastive_loss = DecoupledContrastiveLoss(temperature=config.loss_temperature)
         self.post_init()
 
-    # Deprecated alias: generic code reaches the encoder through ``base_model``. The pretraining loop and
-    # hub/package.py still read ``.isoclr`` until they move to ``.base_model``; then this alias goes.
-    @property
-    def isoclr(self) -> OrthrusModel:  # type: ignore[override]
-        """Deprecated: the encoder, as ``self.orthrus`` and ``self.base_model``."""
-        return self.orthrus
-
 
 __all__ = ["OrthrusForContrastivePretraining"]

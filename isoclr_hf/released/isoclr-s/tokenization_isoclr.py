@@ -1,7 +1,8 @@
 """Six-track IsoCLR tokenizer: sequence + exon ends + CDS -> compact model inputs.
 
 Remote code: copied next to the weights by ``save_pretrained``; imports only numpy, torch,
-transformers and the sibling ``vocabulary_isoclr.py``.
+transformers and the siblings ``tokenizer_checks_isoclr.py`` (every argument check) and
+``track_vocabulary.py``.
 
 The model's input is six tracks per nucleotide (one-hot A/C/G/T, a codon-start track over the CDS,
 an exon-end track). The tokenizer does not build floats: it returns one byte per nucleotide for the
@@ -20,136 +21,37 @@ from typing import Any
 import numpy as np
 from transformers import BatchEncoding, PreTrainedTokenizer
 
-from .vocabulary_isoclr import ALPHABET_HELP, IUPAC_BASES, MAX_SEQUENCE_LENGTH, PAD_ID, VOCABULARY
+from .tokenizer_checks_isoclr import (
+    as_numpy,
+    check_batch_items,
+    check_cds,
+    check_exon_ends,
+    check_flag,
+    check_id_batch,
+    check_id_sequence,
+    check_names,
+    check_no_other_arguments,
+    check_padding,
+    check_padding_side,
+    check_per_sequence,
+    check_positive,
+    check_return_tensors,
+    check_token,
+    check_token_id,
+    describe,
+    is_id_batch,
+    is_int,
+    other_columns,
+    read_sequence,
+    read_track_array,
+    split_encoded_inputs,
+    stack_column,
+    unpadded_example,
+)
+from .track_vocabulary import IUPAC_BASES, MAX_SEQUENCE_LENGTH, PAD_ID, VOCABULARY
 
-_INVALID = 255
-
-
-def _byte_table() -> bytes:
-    """256-byte translation table: ASCII nucleotide letter -> token id, anything else -> 255."""
-    table = bytearray([_INVALID] * 256)
-    for token_id, letter in enumerate(VOCABULARY):
-        if len(letter) == 1:
-            table[ord(letter)] = token_id
-            table[ord(letter.lower())] = token_id
-    table[ord("U")] = table[ord("u")] = VOCABULARY.index("T")
-    return bytes(table)
-
-
-_BYTE_TABLE = _byte_table()
-# Which base channels are non-zero (bit 0 = A ... bit 3 = T) -> token id; used to read six-track arrays.
-# No base channel set (pattern 0) is N: Orthrus's and mRNABench's saved arrays encode N as an all-zero row.
-_PATTERN_TO_ID = np.full(16, _INVALID, dtype=np.uint8)
-for _letter, _bases in IUPAC_BASES.items():
-    _PATTERN_TO_ID[sum(1 << "ACGT".index(b) for b in _bases)] = VOCABULARY.index(_letter)
-_PATTERN_TO_ID[0] = VOCABULARY.index("N")
 # The transformers truncation strategies that make sense for single sequences.
 _TRUNCATION_STRINGS = {"longest_first": True, "only_first": True, "do_not_truncate": False}
-_CONTAINERS = (list, tuple, set, dict, np.ndarray)
-_INT_HELP = "positions are integers (a Python int or a numpy integer; not bool, float or str)"
-
-
-def _describe(value: Any) -> str:
-    """``type value`` for error messages, with long reprs shortened."""
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    return f"{type(value).__name__} {text}"
-
-
-def _is_int(value: Any) -> bool:
-    """A Python int or numpy integer scalar, not a bool."""
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _check_positive(value: Any, name: str) -> int:
-    """A positive integer option (``max_length``, ``pad_to_multiple_of``)."""
-    if not _is_int(value):
-        raise TypeError(f"`{name}` must be a positive integer; got {_describe(value)}.")
-    if value <= 0:
-        raise ValueError(f"`{name}` must be a positive integer; got {int(value)}.")
-    return int(value)
-
-
-def _check_exon_ends(exon_ends: Any, length: int, label: str) -> np.ndarray:
-    """Validated exon ends of one transcript as int64; O(number of exons)."""
-    hint = "exon ends are cumulative exon lengths and the last must equal the length"
-    if isinstance(exon_ends, np.ndarray):
-        if exon_ends.ndim != 1 or exon_ends.dtype.kind not in "iu":
-            raise TypeError(
-                f"{label}: exon_ends must be a 1-D integer array; got a {exon_ends.ndim}-D array of dtype "
-                f"{exon_ends.dtype}; {_INT_HELP}."
-            )
-        if exon_ends.size == 0:
-            raise ValueError(f"{label}: exon_ends is empty; pass None when the exon structure is unknown.")
-        if exon_ends.min() <= 0 or exon_ends.max() > length:
-            raise ValueError(
-                f"{label}: exon ends must lie in 1..{length} for a sequence of {length} nucleotides, got "
-                f"{exon_ends.tolist()[:20]}; {hint}."
-            )
-        ends = exon_ends.astype(np.int64)
-        if np.any(np.diff(ends) <= 0):
-            raise ValueError(f"{label}: exon ends must be positive and strictly increasing, got {ends.tolist()[:20]}.")
-    elif isinstance(exon_ends, (list, tuple)):
-        if not exon_ends:
-            raise ValueError(f"{label}: exon_ends is empty; pass None when the exon structure is unknown.")
-        previous = 0
-        for k, end in enumerate(exon_ends):
-            if not _is_int(end):
-                nested = " (for one sequence, exon_ends is one flat list)" if isinstance(end, _CONTAINERS) else ""
-                raise TypeError(f"{label}: exon_ends[{k}] is {_describe(end)}; {_INT_HELP}{nested}.")
-            end = int(end)
-            if end <= previous:
-                where = f"exon_ends[{k}] = {end} " + (
-                    f"is not above exon_ends[{k - 1}] = {previous}" if k else "is not positive"
-                )
-                raise ValueError(f"{label}: exon ends must be positive and strictly increasing; {where}.")
-            if end > length:
-                raise ValueError(
-                    f"{label}: exon end {end} (exon_ends[{k}]) is beyond the sequence of {length} nucleotides; {hint}."
-                )
-            previous = end
-        ends = np.array(exon_ends, dtype=np.int64)
-    else:
-        raise TypeError(
-            f"{label}: exon_ends must be a list, tuple or 1-D integer array of exon ends, or None; got "
-            f"{_describe(exon_ends)}. In a batch, pass one list (or None) per sequence."
-        )
-    if ends[-1] != length:
-        raise ValueError(
-            f"{label}: the last exon end is {int(ends[-1])} but the sequence has {length} nucleotides; {hint}."
-        )
-    return ends
-
-
-def _check_cds(cds: Any, length: int, label: str) -> tuple[int, int]:
-    """Validated ``(start, end)`` of one transcript's CDS."""
-    if isinstance(cds, np.ndarray):
-        if cds.ndim != 1 or cds.dtype.kind not in "iu":
-            raise TypeError(
-                f"{label}: cds must be a (start, end) pair of integers; got a {cds.ndim}-D array of dtype "
-                f"{cds.dtype}; {_INT_HELP}."
-            )
-        pair = cds.tolist()
-    elif isinstance(cds, (list, tuple)):
-        pair = list(cds)
-    else:
-        raise TypeError(
-            f"{label}: cds must be a (start, end) pair of integers, or None for non-coding; got {_describe(cds)}. "
-            "In a batch, pass one pair (or None) per sequence."
-        )
-    if len(pair) != 2:
-        raise ValueError(f"{label}: cds must be a (start, end) pair, got {len(pair)} values: {_describe(cds)}.")
-    for which, value in zip(("start", "end"), pair):
-        if not _is_int(value):
-            raise TypeError(f"{label}: CDS {which} is {_describe(value)}; {_INT_HELP}.")
-    start, end = int(pair[0]), int(pair[1])
-    if not 0 <= start < end <= length:
-        raise ValueError(
-            f"{label}: CDS ({start}, {end}) is out of bounds for a sequence of {length} nucleotides "
-            "(need 0 <= start < end <= length; 0-based, end exclusive)."
-        )
-    return start, end
 
 
 class IsoCLRTokenizer(PreTrainedTokenizer):
@@ -175,6 +77,14 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
     Every argument is checked before anything is built: a wrong type raises ``TypeError``, a wrong
     value ``ValueError``, and a problem with one transcript names it (``sequence 3 ('ENST...')``).
     Positions are integers only (Python or numpy; not bool, float, even ``4.0``, or str).
+
+    The other transformers methods hold to the same checks: :meth:`encode` gives one flat list of
+    ids, :meth:`tokenize` one letter a nucleotide (both refuse what the call refuses, the empty
+    sequence included), :meth:`decode` and :meth:`convert_ids_to_tokens` refuse ids outside the
+    vocabulary, :meth:`convert_tokens_to_ids` refuses unknown tokens (there is no unknown token),
+    and :meth:`pad` checks each encoded example as the model would, naming it (``Example 3``).
+    Unknown keyword arguments raise ``TypeError`` everywhere (transformers' ``pad`` does too; its
+    ``decode`` and ``tokenize`` pass them on and may ignore them): a misspelt option is never ignored.
 
     Args:
         model_max_length: Longest sequence accepted without ``truncation=True``.
@@ -225,18 +135,153 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
         return dict(self._vocab)
 
     def _tokenize(self, text: str, **kwargs: Any) -> list[str]:
-        return [VOCABULARY[i] for i in self._encode_sequence(text, 0, None)]
+        return [VOCABULARY[i] for i in read_sequence(text, "sequence 0")]
 
     def _convert_token_to_id(self, token: str) -> int:
-        if token.upper() == "U":
-            token = "T"
-        return self._vocab.get(token.upper() if len(token) == 1 else token, PAD_ID)
+        return check_token(token, "tokens", self._vocab)
 
     def _convert_id_to_token(self, index: int) -> str:
-        return VOCABULARY[index]
+        return VOCABULARY[check_token_id(index, "ids")]
 
     def convert_tokens_to_string(self, tokens: list[str]) -> str:
-        return "".join(t for t in tokens if t != self.pad_token)
+        return "".join(tokens)
+
+    # --- the other tokenizer methods: the same checks and conventions as __call__ ------------------
+    def tokenize(  # type: ignore[override]
+        self, text: str, pair: str | None = None, add_special_tokens: bool = False, **kwargs: Any
+    ) -> list[str]:
+        """One sequence as its tokens: one upper-case letter a nucleotide, ``U`` read as ``T``.
+
+        Checked as :meth:`__call__` checks a sequence: an empty sequence or a character outside the
+        alphabet raises ``ValueError`` (``tokenize("")`` fails as ``tokenizer("")`` does). There are no
+        special tokens to add, so ``add_special_tokens`` changes nothing; sequence pairs do not exist.
+        """
+        self._one_sequence("tokenize", text, pair, add_special_tokens, kwargs)
+        return [VOCABULARY[i] for i in read_sequence(text, "sequence 0")]
+
+    def encode(  # type: ignore[override]
+        self,
+        text: str,
+        text_pair: str | None = None,
+        add_special_tokens: bool = True,
+        padding: bool | str = False,
+        truncation: bool | str | None = None,
+        max_length: int | None = None,
+        pad_to_multiple_of: int | None = None,
+        return_tensors: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """The token ids of one sequence: ``tokenizer(text, ...)["input_ids"]``.
+
+        As in transformers, one sequence gives one flat list of ids (``encode("ACGT") == [1, 2, 3, 4]``),
+        and ``return_tensors`` a tensor of shape ``(1, length)`` (uint8, like :meth:`__call__`).
+        ``padding``, ``truncation``, ``max_length`` and ``pad_to_multiple_of`` work as in
+        :meth:`__call__`; the annotation tracks are not returned (call the tokenizer for model inputs).
+
+        Raises:
+            TypeError: ``text`` is not one string (for a batch, call the tokenizer), a pair is given, or
+                an unknown argument.
+            ValueError: As :meth:`__call__` for the sequence and options.
+        """
+        self._one_sequence("encode", text, text_pair, add_special_tokens, kwargs)
+        return self(text, padding=padding, truncation=truncation, max_length=max_length,
+                    pad_to_multiple_of=pad_to_multiple_of, return_tensors=return_tensors)["input_ids"]  # fmt: skip
+
+    @staticmethod
+    def _one_sequence(method: str, text: Any, pair: Any, add_special_tokens: Any, kwargs: dict[str, Any]) -> None:
+        check_no_other_arguments(kwargs, method, "one sequence string and the options of the tokenizer's call")
+        check_flag(add_special_tokens, "add_special_tokens")
+        if pair is not None:
+            raise TypeError(f"IsoCLRTokenizer.{method}() takes one sequence; there are no sequence pairs.")
+        if not isinstance(text, str):
+            raise TypeError(
+                f"IsoCLRTokenizer.{method}() takes one sequence string; got {describe(text)}. For a batch, call the "
+                "tokenizer: tokenizer(sequences)."
+            )
+
+    def convert_tokens_to_ids(self, tokens: str | Sequence[str] | None) -> int | list[int] | None:  # type: ignore[override]
+        """Token(s) -> id(s): one nucleotide letter (either case, ``U`` as ``T``) or ``"[PAD]"`` each.
+
+        There is no unknown token: a token outside the vocabulary raises ``ValueError`` naming it
+        (``tokens[3] = 'X'``) rather than becoming an id. The only other candidate, the padding id,
+        would put padding inside a transcript, and :meth:`__call__` refuses such letters too.
+        ``None`` gives ``None``, as in transformers.
+        """
+        if tokens is None:
+            return None
+        if isinstance(tokens, str):
+            return check_token(tokens, "tokens", self._vocab)
+        if not isinstance(tokens, (list, tuple)):
+            raise TypeError(f"tokens must be a token string or a list of them; got {describe(tokens)}.")
+        return [check_token(token, f"tokens[{k}]", self._vocab) for k, token in enumerate(tokens)]
+
+    def convert_ids_to_tokens(  # type: ignore[override]
+        self, ids: int | Sequence[int] | Any, skip_special_tokens: bool = False
+    ) -> str | list[str]:
+        """Id(s) -> token(s): one id (int) gives one token, a sequence (list, array, tensor) a list.
+
+        Ids outside ``0..15`` (negative ones too: no wrap-around) raise ``ValueError`` naming the
+        position, anything but integers ``TypeError``. ``skip_special_tokens`` drops the padding id.
+        """
+        skip = check_flag(skip_special_tokens, "skip_special_tokens")
+        ids = as_numpy(ids)
+        if is_int(ids) or (isinstance(ids, np.ndarray) and ids.ndim == 0):
+            return VOCABULARY[check_token_id(ids, "ids")]
+        if is_id_batch(ids):
+            raise TypeError("convert_ids_to_tokens() takes one id or one sequence of ids; got a batch (2-D).")
+        return [VOCABULARY[i] for i in check_id_sequence(ids, "ids") if not (skip and i == PAD_ID)]
+
+    def decode(  # type: ignore[override]
+        self,
+        token_ids: int | Sequence[int] | Any,
+        skip_special_tokens: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
+        **kwargs: Any,
+    ) -> str | list[str]:
+        """Token ids -> the sequence: one id or one sequence gives a string, a batch (2-D) a list of them.
+
+        The batch form is transformers 5's (``decode`` of a list of sequences); it is the same under
+        transformers 4 here. As in transformers, the padding id decodes to ``"[PAD]"`` unless
+        ``skip_special_tokens=True``: ``decode(batch["input_ids"][i], skip_special_tokens=True)`` gives
+        back the i-th sequence of a padded batch (upper case, ``T`` for ``U``). There are no spaces to
+        clean up, so ``clean_up_tokenization_spaces`` changes nothing.
+
+        Raises:
+            ValueError: An id outside ``0..15`` (negative ids included), naming its position
+                (``token_ids[1][7] = 99``).
+            TypeError: Ids that are not integers (floats, bools, strings), arrays of more than 2
+                dimensions, or an unknown argument.
+        """
+        return self._decode_ids("decode", token_ids, skip_special_tokens, clean_up_tokenization_spaces, kwargs, False)
+
+    def batch_decode(  # type: ignore[override]
+        self,
+        sequences: Sequence[Sequence[int]] | Any,
+        skip_special_tokens: bool = False,
+        clean_up_tokenization_spaces: bool | None = None,
+        **kwargs: Any,
+    ) -> list[str]:
+        """A batch of id sequences (a list of them, or a 2-D array or tensor) -> one string each; see :meth:`decode`."""
+        return self._decode_ids("batch_decode", sequences, skip_special_tokens, clean_up_tokenization_spaces, kwargs,
+                                True)  # type: ignore[return-value]  # fmt: skip
+
+    def _decode_ids(
+        self, method: str, ids: Any, skip: Any, clean_up: Any, kwargs: dict[str, Any], batch: bool
+    ) -> str | list[str]:
+        check_no_other_arguments(kwargs, method, "token ids, skip_special_tokens and clean_up_tokenization_spaces")
+        skip = check_flag(skip, "skip_special_tokens")
+        check_flag(clean_up, "clean_up_tokenization_spaces")
+        name, ids = ("sequences" if batch else "token_ids"), as_numpy(ids)
+        if batch or is_id_batch(ids):
+            if batch and isinstance(ids, (list, tuple)) and not ids:
+                return []
+            rows = check_id_batch(ids, name)
+        elif is_int(ids) or (isinstance(ids, np.ndarray) and ids.ndim == 0):
+            rows = [[check_token_id(ids, name)]]
+        else:
+            rows = [check_id_sequence(ids, name)]
+        text = ["".join(VOCABULARY[i] for i in row if not (skip and i == PAD_ID)) for row in rows]
+        return text if batch or is_id_batch(ids) else text[0]
 
     def save_vocabulary(self, save_directory: str, filename_prefix: str | None = None) -> tuple[str]:
         path = os.path.join(save_directory, (filename_prefix + "-" if filename_prefix else "") + "vocab.json")
@@ -254,7 +299,7 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
         tracks: np.ndarray | Sequence[np.ndarray] | None = None,
         names: Sequence[str] | None = None,
         padding: bool | str = True,
-        truncation: bool = False,
+        truncation: bool | str | None = False,
         max_length: int | None = None,
         pad_to_multiple_of: int | None = None,
         return_tensors: str | None = None,
@@ -281,6 +326,7 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
             tracks: Instead of sequences: precomputed track arrays of shape ``(length, 6)`` or
                 ``(length, 4)`` (the mRNABench/Orthrus channels-last layout): one 2-D array, or a
                 list of them (unpadded: a padded ``(batch, length, tracks)`` array is refused).
+                numpy arrays or torch tensors (read detached, on the CPU; bfloat16 as float32).
                 Values must be real numbers in ``[0, 1]`` (bool, integer or float dtype; NaN,
                 infinities, negative values, values over 1, complex, object and string arrays are
                 refused). A base channel counts as present when it is above 0; a row whose four
@@ -319,17 +365,17 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
             raise TypeError(f"IsoCLRTokenizer got unexpected arguments: {unknown}.")
         if (sequences is None) == (tracks is None):
             raise ValueError("Pass either `sequences` or `tracks`, exactly one of them.")
-        padding = self._check_padding(padding)
-        truncation = self._check_flag(truncation, "truncation", _TRUNCATION_STRINGS)
-        limit = self.model_max_length if max_length is None else _check_positive(max_length, "max_length")
+        padding = check_padding(padding)
+        truncation = check_flag(truncation, "truncation", _TRUNCATION_STRINGS)
+        limit = self.model_max_length if max_length is None else check_positive(max_length, "max_length")
         if pad_to_multiple_of is not None:
-            pad_to_multiple_of = _check_positive(pad_to_multiple_of, "pad_to_multiple_of")
-        if return_tensors is not None and (not isinstance(return_tensors, str) or return_tensors not in ("pt", "np")):
-            raise ValueError(f"return_tensors={_describe(return_tensors)} is not supported; use 'pt', 'np' or None.")
+            pad_to_multiple_of = check_positive(pad_to_multiple_of, "pad_to_multiple_of")
+        check_return_tensors(return_tensors)
         if allow_incomplete_cds is None:
             allow_incomplete = self.allow_incomplete_cds
         else:
-            allow_incomplete = self._check_flag(allow_incomplete_cds, "allow_incomplete_cds", {})
+            allow_incomplete = check_flag(allow_incomplete_cds, "allow_incomplete_cds")
+        tracks = as_numpy(tracks)  # a tensor (even one that requires grad) reads like an array
 
         single = isinstance(sequences, str) or (isinstance(tracks, np.ndarray) and tracks.ndim == 2)
         if single:
@@ -338,24 +384,20 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
             cds = None if cds is None else [cds]  # type: ignore[list-item]
         else:
             given = ("sequences", sequences) if tracks is None else ("tracks", tracks)
-            items = self._batch_items(given[1], given[0])
+            items = check_batch_items(given[1], given[0])
         count = len(items)
-        exon_ends = self._per_sequence(exon_ends, count, "exon_ends")
-        cds = self._per_sequence(cds, count, "cds")
-        if names is not None:
-            if not isinstance(names, (list, tuple, np.ndarray)):
-                raise TypeError(f"`names` must be a list with one transcript id per sequence; got {_describe(names)}.")
-            if len(names) != count:
-                raise ValueError(f"Got {len(names)} names for {count} sequences; pass one per sequence.")
+        exon_ends = check_per_sequence(exon_ends, count, "exon_ends")
+        cds = check_per_sequence(cds, count, "cds")
+        check_names(names, count)
 
         rows = []
         for i in range(count):
             label = self._label(i, names)
             if tracks is None:
-                ids = self._encode_sequence(items[i], i, names)
+                ids = read_sequence(items[i], label)
                 cds_row = splice_row = None
             else:
-                ids, cds_row, splice_row = self._decode_tracks(items[i], label)
+                ids, cds_row, splice_row = read_track_array(items[i], label)
             if exon_ends[i] is not None or splice_row is None:
                 splice_row = self._splice_track(exon_ends[i], len(ids), label)
             if cds[i] is not None or cds_row is None:
@@ -372,105 +414,8 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
         return self._assemble(rows, padding, limit, pad_to_multiple_of, return_tensors, single)
 
     @staticmethod
-    def _check_padding(padding: Any) -> bool | str:
-        if isinstance(padding, (bool, np.bool_)):
-            return bool(padding)
-        if isinstance(padding, str) and padding in ("longest", "max_length", "do_not_pad"):
-            return str(padding)
-        raise ValueError(f"padding={_describe(padding)} is not supported; use True, 'longest', 'max_length' or False.")
-
-    @staticmethod
-    def _check_flag(value: Any, name: str, strings: dict[str, bool]) -> bool:
-        if value is None:
-            return False
-        if isinstance(value, (bool, np.bool_)):
-            return bool(value)
-        if isinstance(value, str) and value in strings:
-            return strings[value]
-        raise TypeError(f"`{name}` must be True or False; got {_describe(value)}.")
-
-    @staticmethod
-    def _batch_items(items: Any, name: str) -> list[Any]:
-        if isinstance(items, np.ndarray) and name == "tracks" and not (items.ndim == 1 and items.dtype == object):
-            raise ValueError(
-                f"`tracks` is a {items.ndim}-D array of shape {items.shape}; pass one (length, 6) or (length, 4) "
-                "array, or a list of them without padding (all-zero rows read as N, so padding cannot be told "
-                "from the sequence)."
-            )
-        if not isinstance(items, (list, tuple, np.ndarray)) or (isinstance(items, np.ndarray) and items.ndim != 1):
-            what = "a string or a list of strings" if name == "sequences" else "an array or a list of arrays"
-            raise TypeError(f"`{name}` must be {what}; got {_describe(items)}.")
-        if len(items) == 0:
-            raise ValueError(f"`{name}` is an empty batch; pass at least one transcript.")
-        return list(items)
-
-    @staticmethod
-    def _per_sequence(values: Any, count: int, name: str) -> list[Any]:
-        if values is None:
-            return [None] * count
-        if not isinstance(values, (list, tuple, np.ndarray)) or (isinstance(values, np.ndarray) and values.ndim == 0):
-            raise TypeError(
-                f"`{name}` must be a list with one entry per sequence (each an entry or None), or None; "
-                f"got {_describe(values)}."
-            )
-        values = list(values)
-        if len(values) != count:
-            raise ValueError(f"Got {len(values)} entries in `{name}` for {count} sequences; pass one per sequence.")
-        return values
-
-    @staticmethod
     def _label(index: int, names: Sequence[str] | None) -> str:
         return f"sequence {index} ({names[index]!r})" if names is not None else f"sequence {index}"
-
-    def _encode_sequence(self, sequence: str, index: int, names: Sequence[str] | None) -> np.ndarray:
-        """One string -> token ids (uint8), validating the alphabet."""
-        if not isinstance(sequence, str):
-            raise TypeError(f"{self._label(index, names)}: expected a sequence string, got {_describe(sequence)}.")
-        if not sequence:
-            raise ValueError(f"{self._label(index, names)}: empty sequence; a transcript needs a nucleotide.")
-        try:
-            translated = sequence.encode("ascii").translate(_BYTE_TABLE)
-        except UnicodeEncodeError as error:
-            position = error.start
-            translated = b""
-        else:
-            position = translated.find(_INVALID.to_bytes(1, "little"))
-        if position >= 0:
-            raise ValueError(
-                f"{self._label(index, names)}: character {sequence[position]!r} at position {position} is not a "
-                f"nucleotide (allowed: {ALPHABET_HELP})."
-            )
-        return np.frombuffer(translated, dtype=np.uint8)
-
-    @staticmethod
-    def _decode_tracks(array: Any, label: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
-        """A ``(length, 6)`` or ``(length, 4)`` track array -> ids and the two annotation tracks."""
-        try:
-            array = np.asarray(array)
-        except (TypeError, ValueError) as error:
-            raise TypeError(f"{label}: the track array cannot be read as a numeric array ({error}).") from None
-        if array.dtype.kind not in "biuf":
-            raise TypeError(
-                f"{label}: track array has dtype {array.dtype}; expected real numbers in [0, 1] (bool, integer or "
-                "float dtype)."
-            )
-        if array.ndim != 2 or array.shape[1] not in (4, 6):
-            raise ValueError(f"{label}: track array has shape {array.shape}; expected (length, 6) or (length, 4).")
-        if array.shape[0] == 0:
-            raise ValueError(f"{label}: empty sequence (the track array has no rows).")
-        if array.dtype.kind != "b":
-            inside = (array >= 0) & (array <= 1)  # False for NaN
-            if not inside.all():
-                row, channel = (int(k) for k in np.argwhere(~inside)[0])
-                raise ValueError(
-                    f"{label}: track row {row}, channel {channel} holds {array[row, channel].item()!r}; track "
-                    "values must be finite numbers in [0, 1] (no NaN, infinity or negative values)."
-                )
-        pattern = (array[:, :4] > 0).astype(np.uint8) @ np.array([1, 2, 4, 8], dtype=np.uint8)
-        ids = _PATTERN_TO_ID[pattern]
-        if array.shape[1] == 4:
-            return ids, None, None
-        return ids, (array[:, 4] > 0.5).astype(np.uint8), (array[:, 5] > 0.5).astype(np.uint8)
 
     @staticmethod
     def _splice_track(exon_ends: Any, length: int, label: str) -> np.ndarray:
@@ -478,7 +423,7 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
         if exon_ends is None:
             track[length - 1] = 1
             return track
-        track[_check_exon_ends(exon_ends, length, label) - 1] = 1
+        track[check_exon_ends(exon_ends, length, label) - 1] = 1
         return track
 
     @staticmethod
@@ -486,7 +431,7 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
         track = np.zeros(length, dtype=np.uint8)
         if cds is None:
             return track
-        start, end = _check_cds(cds, length, label)
+        start, end = check_cds(cds, length, label)
         if (end - start) % 3 and not allow_incomplete:
             raise ValueError(
                 f"{label}: CDS ({start}, {end}) has length {end - start}, not a multiple of 3; "
@@ -557,61 +502,67 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
         padding: bool | str = True,
         max_length: int | None = None,
         pad_to_multiple_of: int | None = None,
+        padding_side: str | None = None,
+        return_attention_mask: bool | None = None,
         return_tensors: str | None = None,
-        **kwargs: Any,
+        verbose: bool = True,
+        truncation: bool | str | None = False,
     ) -> BatchEncoding:
-        """Pad already-encoded examples (a list of dicts, as a data collator gets them) into a batch.
+        """Pad already-encoded examples into a batch, as a data collator does.
+
+        Takes what :meth:`__call__` returns: a list of examples (mappings with ``input_ids`` and
+        optionally ``cds_track``, ``splice_track``, ``attention_mask``: lists, arrays or tensors), or
+        one mapping of columns (a ``BatchEncoding`` or dict, padded or not). A mapping whose
+        ``input_ids`` is one flat sequence is one example, returned unbatched like ``tokenizer("ACGT")``.
+        Examples that are already padded keep their valid part (``attention_mask``; without one, the
+        ids before the trailing padding ids). An absent ``splice_track`` is filled as the tokenizer
+        fills a transcript without exon ends (one mark at the last valid position) and an absent
+        ``cds_track`` as a non-coding one (no marks), so ``pad([{"input_ids": tokenizer.encode(s)}])``
+        equals ``tokenizer([s])``. Other keys (``labels``) are carried through, stacked into tensors
+        with ``return_tensors``.
+
+        Args:
+            encoded_inputs: The examples, as above.
+            padding, max_length, pad_to_multiple_of, return_tensors: As in :meth:`__call__`:
+                ``max_length`` (default ``model_max_length``) is the longest example accepted, and
+                the width for ``padding="max_length"``.
+            padding_side: ``None`` or ``"right"``: the tokenizer pads on the right.
+            return_attention_mask: ``False`` leaves ``attention_mask`` out (the model then reads
+                padding from the padding ids).
+            verbose: Accepted for transformers' signature; there are no warnings to silence.
+            truncation: Cut examples longer than ``max_length`` as :meth:`__call__` does (5' end
+                kept, a splice mark at the last kept nucleotide) instead of raising.
 
         Raises:
-            ValueError: Naming the example: no ``input_ids``, an id outside the vocabulary, a track or
-                mask of another length or with values other than 0/1, a mask that is not right padding
-                (1s then 0s); no examples; ``padding="max_length"`` shorter than an example.
+            TypeError: Naming the example (``Example 3: ...``) or option: examples that are not
+                mappings, ids or masks that are nested or hold floats, bools or strings; a call
+                option of the wrong type (``pad_to_multiple_of=2.5``).
+            ValueError: Naming the example and the problem: no ``input_ids`` or no examples, an
+                empty example or one with an all-zero mask, an id outside the vocabulary, the padding
+                id inside the valid region, a track or mask of another length or with values other
+                than 0/1, a mask that is not right padding, a ``splice_track`` without a mark at the
+                last valid position, an example longer than ``max_length`` without ``truncation``;
+                and for option values (``pad_to_multiple_of=0``, ``padding_side="left"``).
         """
-        if isinstance(encoded_inputs, dict):
-            keys = list(encoded_inputs)
-            encoded_inputs = [dict(zip(keys, values)) for values in zip(*encoded_inputs.values())]
-        rows = [_unpadded_row(example, index) for index, example in enumerate(encoded_inputs)]
-        if not rows:
+        padding = check_padding(padding)
+        limit = self.model_max_length if max_length is None else check_positive(max_length, "max_length")
+        if pad_to_multiple_of is not None:
+            pad_to_multiple_of = check_positive(pad_to_multiple_of, "pad_to_multiple_of")
+        check_padding_side(padding_side)
+        keep_mask = return_attention_mask is None or check_flag(return_attention_mask, "return_attention_mask")
+        check_return_tensors(return_tensors)
+        check_flag(verbose, "verbose")
+        truncation = check_flag(truncation, "truncation", _TRUNCATION_STRINGS)
+        examples, single = split_encoded_inputs(encoded_inputs)
+        if not examples:
             raise ValueError("pad() got no examples.")
-        longest = max(len(r[0]) for r in rows)
-        if padding == "max_length" and max_length is not None and max_length < longest:
-            raise ValueError(f"max_length={max_length} is shorter than the longest example ({longest} tokens).")
-        limit = max_length if max_length is not None else longest
-        return self._assemble(rows, padding, limit, pad_to_multiple_of, return_tensors, single=False)
-
-
-def _zero_one_row(example: dict[str, Any], key: str, index: int, length: int) -> np.ndarray:
-    """``example[key]`` as a 0/1 uint8 row of ``length`` entries (zeros where the key is absent)."""
-    if key not in example:
-        return np.zeros(length, dtype=np.uint8)
-    values = np.asarray(example[key]).reshape(-1)
-    if len(values) != length:
-        raise ValueError(f"Example {index}: {key} has {len(values)} entries for {length} input_ids.")
-    if not np.isin(values, (0, 1)).all():
-        raise ValueError(f"Example {index}: {key} must hold only 0 and 1.")
-    return values.astype(np.uint8)
-
-
-def _unpadded_row(example: Any, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The valid part of one encoded example: ``(input_ids, cds_track, splice_track)``, checked."""
-    if not hasattr(example, "keys") or "input_ids" not in example:
-        raise ValueError(f"Example {index}: expected a mapping with input_ids, got {type(example).__name__}.")
-    ids = np.asarray(example["input_ids"]).reshape(-1)
-    numeric = ids.dtype.kind in "iuf"
-    valid = np.isin(ids, np.arange(len(VOCABULARY))) if numeric else np.zeros(len(ids), dtype=bool)
-    if not valid.all():
-        bad = int(np.flatnonzero(~valid)[0])
-        raise ValueError(f"Example {index}: input_ids[{bad}] = {ids.tolist()[bad]!r} is not a token id "
-                         f"(0 to {len(VOCABULARY) - 1}).")
-    ids = ids.astype(np.uint8)
-    mask = _zero_one_row(example, "attention_mask", index, len(ids)) if "attention_mask" in example \
-        else np.ones(len(ids), dtype=np.uint8)
-    n = int(mask.sum())
-    if not mask[:n].all():
-        raise ValueError(f"Example {index}: attention_mask must be 1s followed by 0s (right padding).")
-    cds_row = _zero_one_row(example, "cds_track", index, len(ids))
-    splice_row = _zero_one_row(example, "splice_track", index, len(ids))
-    return ids[:n], cds_row[:n], splice_row[:n]  # examples that are already padded keep their valid part
+        rows = [unpadded_example(example, index, limit, truncation) for index, example in enumerate(examples)]
+        batch = self._assemble(rows, padding, limit, pad_to_multiple_of, return_tensors, single)
+        if not keep_mask:
+            del batch["attention_mask"]
+        for key, values in other_columns(examples, self.model_input_names).items():
+            batch[key] = values[0] if single and return_tensors is None else stack_column(key, values, return_tensors)
+        return batch
 
 
 IsoCLRTokenizer.register_for_auto_class("AutoTokenizer")
