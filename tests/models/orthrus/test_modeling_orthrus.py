@@ -138,7 +138,7 @@ def test_config_validation_and_round_trip(tmp_path) -> None:
 def test_contrastive_model_trains_and_saves_its_encoder(tmp_path, tokenizer) -> None:
     torch.manual_seed(0)
     model = OrthrusForContrastivePretraining(tiny_orthrus_config())
-    assert model.isoclr is model.orthrus
+    assert model.base_model is model.orthrus
     rng = np.random.default_rng(4)
     view_a = tokenizer([random_sequence(n, rng) for n in (30, 40, 25)], return_tensors="pt")
     view_b = tokenizer([random_sequence(n, rng) for n in (35, 20, 45)], return_tensors="pt")
@@ -146,7 +146,7 @@ def test_contrastive_model_trains_and_saves_its_encoder(tmp_path, tokenizer) -> 
     out.loss.backward()
     assert torch.isfinite(out.loss)
     assert model.orthrus.layers[0].mixer.A_log.grad.abs().sum() > 0
-    model.eval().isoclr.save_pretrained(tmp_path)
+    model.eval().base_model.save_pretrained(tmp_path)
     encoder = OrthrusModel.from_pretrained(tmp_path).eval()
     torch.testing.assert_close(encoder(**view_a).pooler_output, model.orthrus(**view_a).pooler_output)
 
