@@ -40,6 +40,9 @@ class PretrainingConfig:
     model_overrides: dict[str, Any] | str | None = field(default_factory=dict)
     # training crop of each view (5' end kept); null: the model's max_sequence_length (paper: 12,288 nt)
     max_length: int | None = None
+    # Augmentations of the IsoCLR paper and where they live: positive pairs from alternative splicing and
+    # gene duplication/orthology (the corpus's gene sets: `isoclr build-corpus --orthology`), masking of each
+    # view (model_overrides: mask_fraction 0.15, mask_value 0.25, the paper's), and the crop of each view (below).
     crop_position: str = field(
         default="five_prime",
         metadata={"help": "Where a view of a transcript longer than max_length is cut: five_prime (its first "
