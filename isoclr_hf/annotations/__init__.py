@@ -15,6 +15,7 @@ from .mrnabench import read_mrnabench_parquet, tracks_to_annotation
 from .orf import DM3LOC_COMPARTMENTS, infer_cds, read_dm3loc_fasta, read_fasta_inferring_cds
 from .records import TranscriptRecord
 from .sqanti import read_sqanti
+from .transcript_orthology import read_transcript_orthology_alignments, read_transcript_orthology_families
 
 __all__ = [
     "DM3LOC_COMPARTMENTS",
@@ -31,5 +32,7 @@ __all__ = [
     "read_mrnabench_parquet",
     "read_sqanti",
     "read_transcript_fasta",
+    "read_transcript_orthology_alignments",
+    "read_transcript_orthology_families",
     "tracks_to_annotation",
 ]

@@ -49,6 +49,7 @@ from ..corpus.sources import (
     HCOP_ORTHOLOGY,
     KINDS,
     ORTHOLOGY_ORIGINS,
+    all_real_orthology,
     all_real_sources,
     read_bundled_source,
 )
@@ -128,8 +129,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--all-real",
         action="store_true",
         help="add every real transcript in data/ (the --bundled three, 17,306 RefSeq mRNAs of DM3Loc, CPAT's "
-        "4,000 BED12 mRNAs and 4,000 non-coding RNAs, IsoformSwitchAnalyzeR's 1,092 isoforms) and, unless "
-        f"--orthology is given, HCOP orthology ({HCOP_ORTHOLOGY}); the released model's corpus",
+        "4,000 BED12 mRNAs and 4,000 non-coding RNAs, IsoformSwitchAnalyzeR's 1,092 isoforms, TranscriptOrthology's "
+        "coding transcripts of 256 gene families in 5 species, TransDecoder's 3,501 StringTie chrX transcripts) and, "
+        f"unless --orthology is given, HCOP orthology ({HCOP_ORTHOLOGY}) and TranscriptOrthology's ortholog tables",
     )
     parser.add_argument(
         "--orthology",
@@ -277,7 +279,8 @@ def run(args: argparse.Namespace) -> int:
                 "repository"
             )
         sources = (all_real_sources() if args.all_real else bundled_sources()) + sources
-        orthology_paths = orthology_paths or [str(DATA_DIR / (HCOP_ORTHOLOGY if args.all_real else DEMO_ORTHOLOGY))]
+        orthology_paths = orthology_paths or (
+            [str(path) for path in all_real_orthology()] if args.all_real else [str(DATA_DIR / DEMO_ORTHOLOGY)])
     if not sources:
         raise ValueError("no sources: give --gtf/--transcripts/--mrnabench files, --bundled or --all-real")
     for source in sources:

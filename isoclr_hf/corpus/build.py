@@ -11,6 +11,8 @@ never enters memory.
 
 from __future__ import annotations
 
+import hashlib
+import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -83,17 +85,41 @@ class _TranscriptStore:
         return pa.Table.from_batches(self.batches, schema=_TRANSCRIPT_SCHEMA).to_struct_array()
 
 
+_VERSIONED_ACCESSION = re.compile(r"^((?:ENS[A-Z]*[TG]|[NX][MR]_)\d+)\.\d+$")
+
+
+def accession_key(transcript_id: str) -> str:
+    """The id a transcript is deduplicated by: Ensembl and RefSeq accessions lose their version
+    (``NM_000546.6`` -> ``NM_000546``, ``ENST00000269305.9`` -> ``ENST00000269305``); other ids are kept."""
+    return _VERSIONED_ACCESSION.sub(r"\1", transcript_id)
+
+
+@dataclass
+class _Seen:
+    """What the build has accepted so far: accessions per species, and sequence digests."""
+
+    accessions: set[tuple[str, str]] = field(default_factory=set)
+    sequences: set[bytes] | None = field(default_factory=set)  # None: sequences not deduplicated
+
+
+def _sequence_digest(sequence: str) -> bytes:
+    return hashlib.blake2b(sequence.upper().encode("ascii", "replace"), digest_size=16).digest()
+
+
 def _accept(
     record: TranscriptRecord,
-    seen: set[tuple[str, str]],
+    seen: _Seen,
     max_length: int,
     biotypes: frozenset[str] | None,
     skipped: Counter[str],
 ) -> bool:
-    key = (record.species, record.transcript_id)
+    key = (record.species, accession_key(record.transcript_id))
+    digest = _sequence_digest(record.sequence) if seen.sequences is not None else b""
     reason = None
-    if key in seen:
+    if key in seen.accessions:
         reason = "duplicate_transcript_id"
+    elif seen.sequences is not None and digest in seen.sequences:
+        reason = "duplicate_sequence"
     elif len(record.sequence) > max_length:
         reason = "longer_than_max_length"
     elif biotypes is not None and record.biotype not in biotypes:
@@ -101,7 +127,9 @@ def _accept(
     if reason:
         count_skip(skipped, reason, record.transcript_id)
         return False
-    seen.add(key)
+    seen.accessions.add(key)
+    if seen.sequences is not None:
+        seen.sequences.add(digest)
     return True
 
 
@@ -166,6 +194,7 @@ def build_corpus(
     test_fraction: float = 0.1,
     seed: int = 0,
     skipped: Counter[str] | None = None,
+    deduplicate_sequences: bool = True,
 ) -> datasets.DatasetDict:
     """Group transcript records into gene sets and split them by set.
 
@@ -181,15 +210,21 @@ def build_corpus(
         test_fraction: Expected fraction of sets in the test split.
         seed: Changes which sets go to which split (see :func:`~isoclr_hf.corpus.splits.split_of`).
         skipped: Counter updated with the transcripts left out, by reason
-            (``duplicate_transcript_id``, ``longer_than_max_length``, ``biotype_not_selected``,
-            ``set_below_min_isoforms``); a :class:`~isoclr_hf.annotations.errors.SkipLog` also
-            keeps their ids (set ids for ``set_below_min_isoforms``).
+            (``duplicate_transcript_id``: an accession already taken for the species, version
+            ignored; ``duplicate_sequence``: a sequence already taken, in any case or species;
+            ``longer_than_max_length``, ``biotype_not_selected``, ``set_below_min_isoforms``); a
+            :class:`~isoclr_hf.annotations.errors.SkipLog` also keeps their ids (set ids for
+            ``set_below_min_isoforms``). The first record of an accession or a sequence is kept, so
+            the order of the sources says which one wins.
+        deduplicate_sequences: Leave out a transcript whose sequence an accepted one already has (a
+            pair of identical views teaches nothing a transcript paired with itself does not).
 
     Returns:
         ``DatasetDict`` with ``train``, ``validation`` and ``test``: one row per gene set,
         columns ``set_id``, ``set_size``, ``species`` (distinct, sorted) and ``transcripts``
         (list of record dicts, sorted by species, gene and transcript id); rows sorted by set id.
-        The same inputs give the same corpus, whatever the order of the records.
+        The same inputs give the same corpus, whatever the order of the records (as long as no two
+        of them share an accession or a sequence: then the first one is kept).
 
     Raises:
         ValueError: Bad fractions or limits, or no transcript (or no set) left to build from.
@@ -201,7 +236,7 @@ def build_corpus(
     tables = [] if orthology is None else [orthology] if isinstance(orthology, OrthologyTable) else list(orthology)
     allowed = None if biotypes is None else frozenset(biotypes)
     skipped = Counter() if skipped is None else skipped
-    store, seen = _TranscriptStore(), set[tuple[str, str]]()
+    store, seen = _TranscriptStore(), _Seen(sequences=set() if deduplicate_sequences else None)
     transcript_ids: list[str] = []
     for record in records:
         if _accept(record, seen, max_length, allowed, skipped):
@@ -291,5 +326,6 @@ def summarize_corpus(corpus: datasets.DatasetDict) -> dict[str, Any]:
             "sets_with_2_or_more": sum(size >= 2 for size in all_sizes),
         },
         "transcripts_per_species": dict(sorted(species.items())),
+        # sets whose transcripts come from 2 or more species (cross-species ortholog pairs)
         "multi_species_sets": sum(len(s) > 1 for split in corpus.values() for s in split["species"]),
     }

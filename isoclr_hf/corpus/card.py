@@ -87,6 +87,10 @@ def render_corpus_card(
         "\n".join(f"| {reason} | {count:,} |" for reason, count in sorted((skipped or {}).items())) or "| none | 0 |"
     )
     isoforms = summary["isoforms_per_set"]
+
+    def skipped_count(reason: str) -> int:
+        return (skipped or {}).get(reason, 0)
+
     body = f"""
 # {pretty_name}
 
@@ -100,7 +104,8 @@ sequence, exon ends and CDS. Positive pairs are two transcripts of one set. Buil
 
 {summary["sets"]:,} gene sets, {summary["transcripts"]:,} transcripts; {isoforms["mean"]} isoforms per set on
 average (median {isoforms["median"]}, max {isoforms["max"]}); {isoforms["sets_with_2_or_more"]:,} sets with 2 or more
-transcripts; {summary["multi_species_sets"]:,} sets span several species.
+transcripts (the sets that give pairs of two different transcripts); {summary["multi_species_sets"]:,} sets with
+transcripts of 2 or more species (cross-species ortholog pairs).
 
 | split | sets | transcripts |
 |---|---|---|
@@ -137,7 +142,9 @@ Orthology: {", ".join(orthology or []) or "none (one set per gene)"}.
 
 Settings: {", ".join(f"{key}={value}" for key, value in (settings or {}).items()) or "defaults"}.
 
-Transcripts left out:
+Transcripts left out (a transcript whose accession, version ignored, or whose sequence an earlier
+source already gave is a duplicate: {skipped_count("duplicate_transcript_id"):,} by accession and
+{skipped_count("duplicate_sequence"):,} by sequence):
 
 | reason | transcripts |
 |---|---|

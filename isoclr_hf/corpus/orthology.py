@@ -19,20 +19,26 @@ Two layouts are read:
   orthologs of the other species by any of their three ids. An ortholog predicted for several human
   genes is left out (it would chain paralogous human genes into one set), as are predictions with
   fewer than ``min_support`` agreeing databases.
+- The transcript ortholog tables of a TranscriptOrthology archive (``tar.gz``; see
+  :mod:`isoclr_hf.annotations.transcript_orthology`): every ortholog transcript pair of two species
+  joins their two **Ensembl genes** (one group per pair; pairs that share a gene merge in the build).
 """
 
 from __future__ import annotations
 
 import gzip
 import os
+import tarfile
 import zlib
 from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
 
+from ..annotations.errors import AnnotationError
 from ..annotations.files import is_gzip
 from ..annotations.structure import strip_version
+from ..annotations.transcript_orthology import read_transcript_orthology_pairs
 
 #: NCBI Taxonomy ids of the HomoloGene species -> species names as records carry them.
 TAXON_SPECIES = {
@@ -158,11 +164,28 @@ class OrthologyTable:
         return table
 
     @classmethod
+    def from_transcript_orthology(cls, path: str | os.PathLike[str]) -> OrthologyTable:
+        """Read the transcript ortholog tables of a TranscriptOrthology archive: one group per gene pair.
+
+        Group ids are ``transcriptorthology:<transcript>``, the transcript whose row gave the pair.
+        """
+        table = cls("transcriptorthology")
+        for pair in read_transcript_orthology_pairs(path):
+            table.add_group(pair.transcript, [(pair.first_species, pair.first_gene),
+                                              (pair.second_species, pair.second_gene)])
+        return table
+
+    @classmethod
     def load(cls, path: str | os.PathLike[str]) -> OrthologyTable:
-        """Read either layout, told apart by the HomoloGene header."""
+        """Read any layout: a TranscriptOrthology archive, or a table told apart by its header."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"orthology table not found: {path}")
+        if tarfile.is_tarfile(path):
+            try:
+                return cls.from_transcript_orthology(path)
+            except AnnotationError as error:
+                raise ValueError(f"{path}: cannot read the TranscriptOrthology archive: {error}") from None
         try:
             with gzip.open(path, "rb") if is_gzip(path) else open(path, "rb") as handle:
                 first_line = handle.readline().decode("utf-8")
@@ -176,6 +199,6 @@ class OrthologyTable:
             raise ValueError(f"{path}: cannot read the orthology table: {type(error).__name__}: {error}") from None
         raise ValueError(
             f"{path}: not a HomoloGene table (header HID, Gene.Symbol, Taxonomy, Gene.ID), an HCOP table (header "
-            "human_symbol, human_entrez, human_ensembl, taxon_id, symbol, entrez, ensembl, support, support_n) nor "
-            "an Ensembl ortholog pair list (ENSG<TAB>ENSMUSG, no header)"
+            "human_symbol, human_entrez, human_ensembl, taxon_id, symbol, entrez, ensembl, support, support_n), "
+            "an Ensembl ortholog pair list (ENSG<TAB>ENSMUSG, no header) nor a TranscriptOrthology tar.gz"
         )

@@ -209,8 +209,10 @@ class ContrastivePairCollator:
 
     Examples are ``{"first": transcript, "second": transcript, "weight": float}`` with transcript
     dicts in the corpus layout (``transcript_id``, ``sequence``, ``exon_ends``, ``cds_start``,
-    ``cds_end``, ...). The first views become ``input_ids``/``cds_track``/``splice_track``/
-    ``attention_mask``, the second views the ``partner_*`` keys, and the weights ``weights``.
+    ``cds_end``, ...), plus ``"starts": (first, second)`` where views are cropped at random
+    (:mod:`~isoclr_hf.pretraining.cropping`; all examples of a batch or none). The first views
+    become ``input_ids``/``cds_track``/``splice_track``/``attention_mask``, the second views the
+    ``partner_*`` keys, and the weights ``weights``.
 
     Args:
         tokenizer: An :class:`IsoCLRTokenizer`.
@@ -223,14 +225,18 @@ class ContrastivePairCollator:
         self.max_length = max_length
         self.pad_to_multiple_of = pad_to_multiple_of
 
-    def encode(self, transcripts: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
+    def encode(self, transcripts: Sequence[dict[str, Any]],
+               starts: Sequence[int] | None = None) -> dict[str, torch.Tensor]:
         """Tokenize transcript dicts into one padded view. Shapes: (batch, padded length)."""
         return crop_views(self.tokenizer, transcripts, max_length=self.max_length,
-                          pad_to_multiple_of=self.pad_to_multiple_of)
+                          pad_to_multiple_of=self.pad_to_multiple_of, starts=starts)
 
     def __call__(self, examples: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        first = self.encode([example["first"] for example in examples])
-        second = self.encode([example["second"] for example in examples])
+        cropped = "starts" in examples[0]
+        first = self.encode([example["first"] for example in examples],
+                            [example["starts"][0] for example in examples] if cropped else None)
+        second = self.encode([example["second"] for example in examples],
+                             [example["starts"][1] for example in examples] if cropped else None)
         batch = dict(first)
         batch.update({f"partner_{name}": tensor for name, tensor in second.items()})
         batch["weights"] = torch.tensor([example["weight"] for example in examples], dtype=torch.float32)

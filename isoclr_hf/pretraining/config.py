@@ -22,6 +22,8 @@ from typing import Any
 import yaml
 from transformers import HfArgumentParser
 
+from .cropping import CropPolicy
+
 
 @dataclass
 class PretrainingConfig:
@@ -38,6 +40,22 @@ class PretrainingConfig:
     model_overrides: dict[str, Any] | str | None = field(default_factory=dict)
     # training crop of each view (5' end kept); null: the model's max_sequence_length (paper: 12,288 nt)
     max_length: int | None = None
+    # Augmentations of the IsoCLR paper and where they live: positive pairs from alternative splicing and
+    # gene duplication/orthology (the corpus's gene sets: `isoclr build-corpus --orthology`), masking of each
+    # view (model_overrides: mask_fraction 0.15, mask_value 0.25, the paper's), and the crop of each view (below).
+    crop_position: str = field(
+        default="five_prime",
+        metadata={"help": "Where a view of a transcript longer than max_length is cut: five_prime (its first "
+                          "max_length nt; the released isoclr-s) or anywhere (each view of a pair its own random "
+                          "window, drawn from the seed and epoch; tracks cut with the sequence). See "
+                          "isoclr_hf/pretraining/cropping.py."},
+    )
+    crop_three_prime_fraction: float = field(
+        default=0.0,
+        metadata={"help": "With crop_position anywhere: fraction of pairs in which one view (either, at random) "
+                          "is the transcript's 3' end window; 0 is uniform, 0.5 puts at least one view on the "
+                          "3' end half of the time. Must be 0 with five_prime."},
+    )
     seed: int = 0  # model init, masking, pair draws and batch order all follow from it
     per_device_batch_size: int = 256  # paper: 1024 pairs per step = 256 on each of 4 GPUs
     gradient_accumulation_steps: int = 1  # negatives come from one micro-batch (all processes)
@@ -92,6 +110,11 @@ class PretrainingConfig:
             raise ValueError(f"max_length must be >= 1 (or null: the model's maximum), got {self.max_length}.")
         if not 0.0 <= self.warmup_fraction < 1.0:
             raise ValueError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}.")
+        self.crop_policy()  # raises on a bad crop_position / crop_three_prime_fraction
+
+    def crop_policy(self) -> CropPolicy:
+        """Where views are cut (:class:`~isoclr_hf.pretraining.cropping.CropPolicy`)."""
+        return CropPolicy(self.crop_position, self.crop_three_prime_fraction)
 
 
 NULL = ("null", "Null", "NULL", "~")

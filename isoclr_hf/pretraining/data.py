@@ -34,7 +34,7 @@ from .batching import (
     shard_batch,
     stream_bucketed_batches,
 )
-from .cropping import view_length
+from .cropping import CropPolicy, crop_starts, view_length
 from .pairs import (
     GeneSetPairDataset,
     gene_set_pair_weights,
@@ -100,13 +100,16 @@ class EpochPlan:
 
     Attributes:
         pairs: (n_sets, 3) gene set, first and second transcript index (``sample_epoch_pairs``).
-        view_lengths: (n_sets, 2) lengths of the two views after truncation.
+        view_lengths: (n_sets, 2) lengths of the two views after cropping.
         global_batches: Lists of pair indices; each is one micro-step of all processes together.
+        crop_starts: (n_sets, 2) start of each view (:func:`~isoclr_hf.pretraining.cropping.crop_starts`);
+            ``None`` for 5' crops.
     """
 
     pairs: np.ndarray
     view_lengths: np.ndarray
     global_batches: list[list[int]]
+    crop_starts: np.ndarray | None = None
 
 
 def plan_epoch(
@@ -120,10 +123,19 @@ def plan_epoch(
     mega_batch_batches: int,
     max_nucleotides: int | None,
     world_size: int,
+    crop: CropPolicy | None = None,
 ) -> EpochPlan:
-    """Draw an epoch's pairs and cut them into global batches (bucketed or random)."""
+    """Draw an epoch's pairs, cut them into global batches (bucketed or random) and draw their crops.
+
+    ``crop`` ``None`` or 5': every view starts at the 5' end (no draw, the released recipe); else each
+    view's start is drawn from ``(seed, epoch)``, after (and apart from) the pairs and batches.
+    """
     pairs = sample_epoch_pairs(corpus.set_sizes, seed=seed, epoch=epoch)
     view_lengths = pair_lengths(corpus.transcript_lengths, pairs, max_length)
+    starts = None
+    if crop is not None and crop.random:
+        full_lengths = pair_lengths(corpus.transcript_lengths, pairs, np.iinfo(np.int64).max)  # (n_sets, 2)
+        starts = crop_starts(full_lengths, max_length, crop, np.random.default_rng([seed, epoch, 0xC409]))
     if bucketing:
         batches = bucketed_batches(
             view_lengths.max(axis=1),
@@ -136,7 +148,7 @@ def plan_epoch(
         )
     else:
         batches = random_batches(len(pairs), global_batch_size, seed=seed, epoch=epoch)
-    return EpochPlan(pairs, view_lengths, batches)
+    return EpochPlan(pairs, view_lengths, batches, starts)
 
 
 def steps_per_epoch(plan: EpochPlan, gradient_accumulation_steps: int) -> int:
@@ -170,7 +182,7 @@ def process_dataloader(
 ) -> torch.utils.data.DataLoader[Any]:
     """This process's loader for an epoch: its slice of global batches ``skip_batches .. n_batches``."""
     local = [shard_batch(batch, rank, world_size) for batch in plan.global_batches[skip_batches:n_batches]]
-    dataset = GeneSetPairDataset(corpus.gene_sets, plan.pairs, corpus.weights)
+    dataset = GeneSetPairDataset(corpus.gene_sets, plan.pairs, corpus.weights, plan.crop_starts)
     # Own generator: creating the iterator must not draw from the global torch RNG, which drives
     # the masking and is restored on resume.
     return torch.utils.data.DataLoader(
@@ -258,13 +270,14 @@ def streaming_micro_batches(
     mega_batch_batches: int,
     shuffle_buffer: int,
     skip_batches: int,
+    crop: CropPolicy | None = None,
 ) -> Iterator[dict[str, Any]]:
     """This process's micro-batches from a streamed corpus, cycling through epochs without end.
 
     Deterministic given ``seed``: rows are shuffled with ``IterableDataset.shuffle(seed)`` and
-    ``set_epoch``, pairs drawn from ``(seed, epoch, row)``, so resuming skips ``skip_batches``
-    batches (uncollated) and continues exactly. Processes run through their shares independently;
-    the run's length is set by ``max_steps``.
+    ``set_epoch``, pairs (and random crops, with ``crop``) drawn from ``(seed, epoch, row)``, so
+    resuming skips ``skip_batches`` batches (uncollated) and continues exactly. Processes run
+    through their shares independently; the run's length is set by ``max_steps``.
     """
     produced = 0
     epoch = 0
@@ -272,7 +285,7 @@ def streaming_micro_batches(
         rows = corpus.gene_sets.shuffle(seed=seed, buffer_size=shuffle_buffer)
         rows.set_epoch(epoch)
         pairs = stream_pairs(rows, seed=seed, epoch=epoch, normaliser=corpus.normaliser,
-                             constant=corpus.weight_constant)
+                             constant=corpus.weight_constant, crop=crop, max_length=max_length)
         batches_this_epoch = 0
         for batch in stream_bucketed_batches(
             pairs,

@@ -128,6 +128,7 @@ def epoch_plan(config: PretrainingConfig, corpus: PairCorpus, accelerator: Accel
         mega_batch_batches=config.mega_batch_batches,
         max_nucleotides=config.max_nucleotides_per_batch,
         world_size=accelerator.num_processes,
+        crop=config.crop_policy(),
     )
 
 
@@ -159,7 +160,7 @@ def micro_batches(
         return streaming_micro_batches(
             corpus, collator, seed=config.seed, batch_size=config.per_device_batch_size, max_length=config.max_length,
             mega_batch_batches=config.mega_batch_batches, shuffle_buffer=config.shuffle_buffer,
-            skip_batches=progress.batches_total)
+            skip_batches=progress.batches_total, crop=config.crop_policy())
     return epoch_micro_batches(
         corpus, collator, lambda epoch: epoch_plan(config, corpus, accelerator, epoch),
         gradient_accumulation_steps=config.gradient_accumulation_steps, rank=accelerator.process_index,

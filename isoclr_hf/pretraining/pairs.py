@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from ..models.isoclr import gene_set_weights
-from .cropping import view_length
+from .cropping import CropPolicy, crop_starts, view_length
 
 # Columns of the array returned by :func:`sample_epoch_pairs`.
 SET_COLUMN, FIRST_COLUMN, SECOND_COLUMN = 0, 1, 2
@@ -99,29 +99,39 @@ def _draw_partners(sizes: np.ndarray, rng: np.random.Generator) -> tuple[np.ndar
 
 
 def stream_pairs(
-    gene_sets: Iterable[dict[str, Any]], *, seed: int, epoch: int, normaliser: float, constant: float
+    gene_sets: Iterable[dict[str, Any]], *, seed: int, epoch: int, normaliser: float, constant: float,
+    crop: CropPolicy | None = None, max_length: int | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One pair example per gene set of a streamed corpus (rows with a ``transcripts`` list).
 
     For corpora read as an iterable (``datasets`` streaming, larger than memory or disk): the
     partners of the ``k``-th row are drawn from ``(seed, epoch, k)``, so the same stream gives the
     same pairs. ``normaliser`` is ``Z`` of the whole corpus (:func:`gene_set_weight_normaliser` on
-    its ``set_size`` column), ``constant`` the model config's ``gene_set_weight_constant``.
+    its ``set_size`` column), ``constant`` the model config's ``gene_set_weight_constant``. With a
+    random ``crop`` (and ``max_length``), each example also gets ``"starts"``, drawn from
+    ``(seed, epoch, k)`` apart from the partners.
 
     Yields:
         ``{"first": transcript, "second": transcript, "weight": w}`` as :class:`GeneSetPairDataset` items.
     """
+    if crop is not None and crop.random and max_length is None:
+        raise ValueError("stream_pairs: a random crop needs max_length")
     for row_number, row in enumerate(gene_sets):
         transcripts = row["transcripts"]
         if not transcripts:
             raise ValueError(f"Gene set {row.get('set_id', row_number)!r} has no transcripts.")
         sizes = np.array([len(transcripts)])
         first, second = _draw_partners(sizes, np.random.default_rng([seed, epoch, row_number, 0x57E4]))
-        yield {
+        example = {
             "first": transcripts[int(first[0])],
             "second": transcripts[int(second[0])],
             "weight": float(gene_set_weights(torch.tensor([len(transcripts)]), constant, normaliser)[0]),
         }
+        if crop is not None and crop.random and max_length is not None:
+            lengths = np.array([[len(example["first"]["sequence"]), len(example["second"]["sequence"])]])
+            starts = crop_starts(lengths, max_length, crop, np.random.default_rng([seed, epoch, row_number, 0xC409]))
+            example["starts"] = (int(starts[0, 0]), int(starts[0, 1]))
+        yield example
 
 
 def pair_lengths(transcript_lengths: Sequence[Sequence[int]], pairs: np.ndarray, max_length: int) -> np.ndarray:
@@ -150,12 +160,16 @@ class GeneSetPairDataset(torch.utils.data.Dataset):
             sequence of rows with a ``transcripts`` list.
         pairs: Output of :func:`sample_epoch_pairs`.
         weights: Weight of each gene set's pair (:func:`gene_set_pair_weights`). Shape: (n_sets,).
+        crop_starts: Start of each view (:func:`~isoclr_hf.pretraining.cropping.crop_starts`), given
+            to the collator as the item's ``"starts"``; ``None``: 5' crops. Shape: (n_sets, 2).
     """
 
-    def __init__(self, gene_sets: Any, pairs: np.ndarray, weights: np.ndarray) -> None:
+    def __init__(self, gene_sets: Any, pairs: np.ndarray, weights: np.ndarray,
+                 crop_starts: np.ndarray | None = None) -> None:
         self.gene_sets = gene_sets
         self.pairs = pairs
         self.weights = weights
+        self.crop_starts = crop_starts
 
     def __len__(self) -> int:
         return len(self.pairs)
@@ -163,11 +177,14 @@ class GeneSetPairDataset(torch.utils.data.Dataset):
     def __getitem__(self, index: int) -> dict[str, Any]:
         set_index, first, second = (int(v) for v in self.pairs[index])
         transcripts = self.gene_sets[set_index]["transcripts"]
-        return {
+        item = {
             "first": transcripts[first],
             "second": transcripts[second],
             "weight": float(self.weights[set_index]),
         }
+        if self.crop_starts is not None:
+            item["starts"] = (int(self.crop_starts[index, 0]), int(self.crop_starts[index, 1]))
+        return item
 
 
 __all__ = [

@@ -80,10 +80,21 @@ def test_all_real_corpus_joins_sources_into_gene_sets(tmp_path, capsys):
             source_of.setdefault(row["set_id"], set()).add(kind)
     # Sets that join RefSeq mRNAs with Ensembl-named transcripts (SQANTI3, chr9) exist only through HCOP.
     assert sum({"refseq", "ensembl"} <= kinds for kinds in source_of.values()) >= 10
-    mapt = [row for row in rows if "mus_musculus" in row["species"]]
-    assert len(mapt) == 1 and mapt[0]["set_id"] == "hcop:4137" and "homo_sapiens" in mapt[0]["species"]
-    assert summary["transcripts"] > 25_000 and summary["nucleotides"] > 70_000_000
+    (mapt,) = [row for row in rows if any(t["gene_id"] == "ENSMUSG00000018411" for t in row["transcripts"])]
+    assert mapt["set_id"] == "hcop:4137" and "homo_sapiens" in mapt["species"]
+    assert summary["transcripts"] > 30_000 and summary["nucleotides"] > 80_000_000
     assert summary["skipped"]["duplicate_transcript_id"] > 2_000  # CPAT accessions also in DM3Loc: CPAT's kept
+    # TranscriptOrthology: cross-species sets (every 236-family gene set spans human and mouse, often dog).
+    assert summary["multi_species_sets"] > 200 and summary["isoforms_per_set"]["sets_with_2_or_more"] > 1_500
+    assert set(summary["transcripts_per_species"]) == {
+        "homo_sapiens", "mus_musculus", "canis_lupus_familiaris", "bos_taurus", "gallus_gallus"}
+    # StringTie: RefSeq models already given by CPAT/DM3Loc are duplicates; unstranded models are left out.
+    assert summary["skipped"]["duplicate_sequence"] > 0 and summary["skipped"]["strand_unknown"] == 304
+    stringtie = [t for row in rows for t in row["transcripts"] if t["transcript_id"].startswith("MSTRG.")]
+    assert len(stringtie) > 500 and all(len(t["exon_ends"]) >= 1 for t in stringtie)
+    card = (out / "README.md").read_text()
+    assert f"{summary['multi_species_sets']:,} sets with\ntranscripts of 2 or more species" in card
+    assert f"{summary['skipped']['duplicate_sequence']:,} by sequence" in card
     assert f"nucleotides: {summary['nucleotides']:,}" in printed
     flags = Counter(flag for row in rows for t in row["transcripts"] for flag in t["flags"])
     assert flags["exons_unknown"] > 15_000 and flags["cds_inferred"] > 10_000
