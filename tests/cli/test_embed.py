@@ -70,13 +70,16 @@ def test_embed_gtf_and_genome_to_npy(model_dir: Path, tmp_path: Path) -> None:
     embeddings = np.load(out)
     ids = out.with_suffix(".ids.tsv").read_text().splitlines()
     assert embeddings.shape == (105, tiny_config().hidden_size)
-    assert ids[0] == "transcript_id\tgene_id" and len(ids) == 106
+    assert ids[0] == "transcript_id\tgene_id\tlength\ttruncated" and len(ids) == 106
+    assert all(line.endswith("\tfalse") for line in ids[1:])
     assert np.isfinite(embeddings).all()
 
 
 def test_embed_rejects_an_unknown_output_format(model_dir: Path, tmp_path: Path, capsys) -> None:
     assert main(["embed", "--model", str(model_dir), *sqanti_arguments(), "--out", str(tmp_path / "emb.csv")]) == 2
-    assert capsys.readouterr().err == "isoclr embed: error: --out must end in .parquet or .npy, got emb.csv\n"
+    assert capsys.readouterr().err == (
+        "isoclr embed: error: --out must end in .parquet or .npy, or have no suffix for a folder of parquet parts; "
+        "got emb.csv\n")
     assert not list(tmp_path.glob("emb*"))
 
 
