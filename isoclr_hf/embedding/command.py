@@ -109,12 +109,18 @@ def run_folder(args: argparse.Namespace, read: Reader, rank: int, world_size: in
     """A folder --out: this process's shards (local engine) or every shard through Ray actors."""
     if args.engine == "ray":
         return run_folder_with_ray(args, read)
+    from ..pretraining.process import exit_with_launcher, launched_by_a_launcher
+
+    if launched_by_a_launcher():
+        exit_with_launcher()  # a killed `accelerate launch`/torchrun takes this process with it
     device = resolve_device(args.device, world_size)
     job, model_path = load_job(args, device)
     folder = EmbeddingFolder(args.out)
-    resumed = folder.prepare(folder_settings(args, model_path))
+    folder.prepare(folder_settings(args, model_path))
+    written = len(folder.parts())
     print(f"process {rank}/{world_size}: embedding shards of {args.shard_size:,} records with {model_path} in "
-          f"{args.dtype} on {device} into {args.out}" + (" (resuming)" if resumed else ""), flush=True)
+          f"{args.dtype} on {device} into {args.out}" + (f" ({written} part(s) already written)" if written else ""),
+          flush=True)
     skipped: Counter[str] = Counter()
     summary = embed_into_folder(job, folder, read(args, skipped), shard_size=args.shard_size, rank=rank,
                                 world_size=world_size, reader_skipped=skipped,
@@ -135,10 +141,12 @@ def run_folder_with_ray(args: argparse.Namespace, read: Reader) -> int:
         raise ValueError(f"--engine ray needs Ray: pip install 'isoclr-hf[ray]' ({error})") from error
     model_path = loading.resolve_model_path(args.model, announce=print)
     folder = EmbeddingFolder(args.out)
-    resumed = folder.prepare(folder_settings(args, model_path))
+    folder.prepare(folder_settings(args, model_path))
+    written = len(folder.parts())
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     print(f"ray: {args.num_workers} actor(s) embedding shards of {args.shard_size:,} records with {model_path} in "
-          f"{args.dtype} on {device} into {args.out}" + (" (resuming)" if resumed else ""), flush=True)
+          f"{args.dtype} on {device} into {args.out}" + (f" ({written} part(s) already written)" if written else ""),
+          flush=True)
     options = {"model": str(model_path), "device": device, "dtype": args.dtype, "truncate": args.truncate,
                "skip_bad_records": args.skip_bad_records, "batch_size": args.batch_size,
                "max_nucleotides_per_batch": args.max_nucleotides_per_batch,

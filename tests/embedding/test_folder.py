@@ -66,7 +66,8 @@ def test_a_rerun_embeds_only_the_missing_parts(model_dir: Path, single_file: Pat
     capsys.readouterr()
     assert embed_folder(model_dir, out) == 0
     output = capsys.readouterr().out
-    assert "(resuming)" in output and "embedded 1 shard(s), 5 transcripts" in output and "2 found done" in output
+    assert "(2 part(s) already written)" in output and "2 found done" in output
+    assert "embedded 1 shard(s), 5 transcripts" in output
     assert (out / "part-00000.parquet").stat().st_mtime_ns == kept
     assert_same_embeddings(out, single_file)
     assert json.loads((out / MANIFEST).read_text())["shards"] == manifest["shards"]
