@@ -21,6 +21,7 @@ node sees.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections import Counter
@@ -182,17 +183,20 @@ def embed_with_ray(
     """
     import ray
 
+    logging.getLogger("ray").setLevel(logging.WARNING)  # progress is logged here, one line per part
+    ray.data.DataContext.get_current().enable_progress_bars = False
     todo, shard_count = stage_shards(folder, records, shard_size)
     transcripts = nucleotides = 0
     if todo:
         if not ray.is_initialized():
             if os.environ.get("RAY_ADDRESS"):
-                ray.init(log_to_driver=False)
+                ray.init(log_to_driver=False, logging_level=logging.WARNING)
             else:
                 ray.init(num_cpus=num_workers, num_gpus=int(gpus_per_worker * num_workers) or None,
-                         include_dashboard=False, log_to_driver=False)
+                         include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING)
         resources = {"num_gpus": gpus_per_worker} if gpus_per_worker else {"num_cpus": 1}
-        dataset = ray.data.from_items(todo).map_batches(
+        # One block per shard, so that every actor gets shards (one block would feed one actor).
+        dataset = ray.data.from_items(todo, override_num_blocks=len(todo)).map_batches(
             ShardEmbedder, fn_constructor_kwargs={"folder": str(folder.path), **embedder_options},
             batch_size=1, concurrency=num_workers, **resources)
         try:
