@@ -153,15 +153,15 @@ def run_folder_with_ray(args: argparse.Namespace, read: Reader) -> int:
                "trust_remote_code": args.trust_remote_code}
     skipped: Counter[str] = Counter()
     start = time.perf_counter()
-    manifest, transcripts, nucleotides = embed_with_ray(
+    manifest, transcripts, nucleotides, seconds = embed_with_ray(
         folder, read(args, skipped), shard_size=args.shard_size, num_workers=args.num_workers,
         embedder_options=options, gpus_per_worker=1.0 if device.startswith("cuda") else 0.0,
         reader_skipped=skipped, log=(lambda line: None) if args.quiet else print)
-    seconds = time.perf_counter() - start
+    wall = time.perf_counter() - start
     if manifest is None:
         raise ValueError("no transcripts to embed" + (f" ({format_skipped(skipped)})" if skipped else ""))
     print(f"ray: embedded {transcripts:,} transcripts ({nucleotides:,} nt) in {seconds:.1f} s "
-          f"({nucleotides / max(seconds, 1e-9):,.0f} nt/s)")
+          f"({nucleotides / max(seconds, 1e-9):,.0f} nt/s; {wall:.1f} s with Ray's and the actors' start-up)")
     report_manifest(manifest, args.out)
     return 0
 

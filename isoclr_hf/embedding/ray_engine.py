@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import time
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -125,16 +126,19 @@ class ShardEmbedder(RecordEmbedder):
         self.folder = EmbeddingFolder(folder)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        rows, nucleotides = [], []
+        rows, nucleotides, started, finished = [], [], [], []
         for shard, path, fingerprint, first in zip(batch["shard"], batch["path"], batch["fingerprint"],
                                                     batch["first_position"], strict=True):
+            started.append(time.time())
             records = [TranscriptRecord.from_dict(row) for row in pq.read_table(str(path)).to_pylist()]
             table, skipped, embedded = self.job.embed_shard(records, first_position=int(first))
             self.folder.write_part(int(shard), table, fingerprint=str(fingerprint), skipped=skipped)
             Path(str(path)).unlink(missing_ok=True)
             rows.append(table.num_rows)
             nucleotides.append(embedded)
-        return {"shard": np.asarray(batch["shard"]), "rows": np.array(rows), "nucleotides": np.array(nucleotides)}
+            finished.append(time.time())
+        return {"shard": np.asarray(batch["shard"]), "rows": np.array(rows), "nucleotides": np.array(nucleotides),
+                "started": np.array(started), "finished": np.array(finished)}
 
 
 def stage_shards(
@@ -171,12 +175,12 @@ def embed_with_ray(
     gpus_per_worker: float = 0.0,
     reader_skipped: Counter[str] | None = None,
     log: Any = print,
-) -> tuple[dict[str, Any] | None, int, int]:
+) -> tuple[dict[str, Any] | None, int, int, float]:
     """Embed the shards of ``records`` not yet in ``folder`` with ``num_workers`` Ray actors.
 
     Starts a local Ray with ``num_workers`` CPUs unless Ray is running or ``RAY_ADDRESS`` names a
-    cluster. Returns the manifest with the run's totals, and the transcripts and nucleotides this
-    run embedded.
+    cluster. Returns the manifest with the run's totals; and the transcripts and nucleotides this
+    run embedded, and the seconds from the first shard an actor started to the last one it finished.
 
     Raises:
         ValueError: a bad record (the actor's error message), or another failure of the Ray job.
@@ -187,6 +191,7 @@ def embed_with_ray(
     ray.data.DataContext.get_current().enable_progress_bars = False
     todo, shard_count = stage_shards(folder, records, shard_size)
     transcripts = nucleotides = 0
+    first_start, last_finish = float("inf"), float("-inf")
     if todo:
         if not ray.is_initialized():
             if os.environ.get("RAY_ADDRESS"):
@@ -203,6 +208,8 @@ def embed_with_ray(
             for row in dataset.iter_rows():
                 transcripts += int(row["rows"])
                 nucleotides += int(row["nucleotides"])
+                first_start = min(first_start, float(row["started"]))
+                last_finish = max(last_finish, float(row["finished"]))
                 log(f"ray: part-{int(row['shard']):05d}.parquet: {int(row['rows']):,} transcripts "
                     f"({int(row['nucleotides']):,} nt)")
         except Exception as error:  # Ray wraps the actor's error; give the user its own message
@@ -213,7 +220,7 @@ def embed_with_ray(
     manifest = folder.finish(shard_count, reader_skipped) if shard_count else None
     if manifest is not None:
         shutil.rmtree(folder.path / STAGING, ignore_errors=True)
-    return manifest, transcripts, nucleotides
+    return manifest, transcripts, nucleotides, max(last_finish - first_start, 0.0)
 
 
 __all__ = ["RecordEmbedder", "ShardEmbedder", "embed_with_ray", "records_from_columns", "stage_shards"]
