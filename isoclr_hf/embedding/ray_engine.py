@@ -79,6 +79,8 @@ class RecordEmbedder:
         batch_size, max_nucleotides_per_batch: Forward passes within one Ray batch.
         threads: Torch threads of this actor (default: ``OMP_NUM_THREADS``, which Ray sets to the actor's CPUs).
         trust_remote_code: As in ``isoclr embed``.
+        skip_bad_records: For :class:`ShardEmbedder` (a part leaves bad records out and counts them); this
+            class refuses a batch with a bad record, naming it, as a Ray batch has no place for the count.
     """
 
     def __init__(self, model: str, *, device: str | None = None, dtype: str = "float32", truncate: bool = False,
