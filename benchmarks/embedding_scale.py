@@ -173,7 +173,7 @@ def write_report(result: dict[str, object]) -> None:
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:  # type: ignore[attr-defined]
-        lines.append(f"| {row['case']} | {row['nucleotides']:,} | {row['embed_seconds']:.1f} | "
+        lines.append(f"| {row['case']} | {row['nucleotides']:,} | {row['embed_seconds']:.2f} | "
                      f"{row['nt_per_second']:,.0f} | {row['wall_seconds']:.1f} | {row['peak_rss_mb']:,.0f} | "
                      f"{row['load_before']:.1f} / {row['load_after']:.1f} |")
     lines += ["", f"Speed-up from 2 accelerate processes: "
@@ -190,9 +190,9 @@ def write_report(result: dict[str, object]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="isoclr-s")
-    parser.add_argument("--records", type=int, default=96)
+    parser.add_argument("--records", type=int, default=640)
     parser.add_argument("--length", type=int, default=2000)
-    parser.add_argument("--shard-size", type=int, default=8)
+    parser.add_argument("--shard-size", type=int, default=16)
     parser.add_argument("--stream-records", type=int, nargs="+", default=[1_000, 100_000])
     args = parser.parse_args()
     load_start = os.getloadavg()[0]

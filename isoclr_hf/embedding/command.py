@@ -128,7 +128,7 @@ def run_folder(args: argparse.Namespace, read: Reader, rank: int, world_size: in
     if summary.shards_total == 0:
         raise ValueError("no transcripts to embed" + (f" ({format_skipped(skipped)})" if skipped else ""))
     print(f"process {rank}/{world_size}: embedded {summary.shards_embedded} shard(s), {summary.transcripts:,} "
-          f"transcripts ({summary.nucleotides:,} nt) in {summary.seconds:.1f} s "
+          f"transcripts ({summary.nucleotides:,} nt) in {summary.seconds:.2f} s "
           f"({summary.nucleotides / max(summary.seconds, 1e-9):,.0f} nt/s); {summary.shards_found_done} found done")
     report_manifest(summary.manifest, args.out)
     return 0
@@ -160,7 +160,7 @@ def run_folder_with_ray(args: argparse.Namespace, read: Reader) -> int:
     wall = time.perf_counter() - start
     if manifest is None:
         raise ValueError("no transcripts to embed" + (f" ({format_skipped(skipped)})" if skipped else ""))
-    print(f"ray: embedded {transcripts:,} transcripts ({nucleotides:,} nt) in {seconds:.1f} s "
+    print(f"ray: embedded {transcripts:,} transcripts ({nucleotides:,} nt) in {seconds:.2f} s "
           f"({nucleotides / max(seconds, 1e-9):,.0f} nt/s; {wall:.1f} s with Ray's and the actors' start-up)")
     report_manifest(manifest, args.out)
     return 0

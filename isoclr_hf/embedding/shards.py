@@ -150,7 +150,7 @@ def embed_into_folder(
         summary.transcripts += table.num_rows
         summary.nucleotides += nucleotides
         log(f"process {rank}/{world_size}: {path.name}: {table.num_rows:,} transcripts ({nucleotides:,} nt) in "
-            f"{seconds:.1f} s" + (f", skipped {dict(skipped)}" if skipped else ""))
+            f"{seconds:.2f} s" + (f", skipped {dict(skipped)}" if skipped else ""))
     summary.seconds = time.perf_counter() - started
     summary.manifest = folder.finish(summary.shards_total, reader_skipped) if summary.shards_total else None
     return summary
