@@ -54,7 +54,7 @@ mrnabench: $(MRNABENCH_VENV)/.installed
 
 # Refresh the locks after changing pyproject.toml's dependencies (needs `uv`, a dev dependency).
 lock: $(VENV)/.installed
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra demo --python-version 3.11 \
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra demo --extra ray --python-version 3.11 \
 		-c requirements/torch-cpu.txt --custom-compile-command "make lock" -o $(LOCK)
 	for v in $(COMPAT_TRANSFORMERS); do \
 		$(VENV)/bin/uv pip compile requirements/compat-transformers-$$v.in --python-version 3.11 \
@@ -70,7 +70,12 @@ chromium:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; \
 	} || echo "Chromium could not be installed: the browser test will be skipped."
 
-test: $(VENV)/.installed $(COMPAT_VENVS) $(MRNABENCH_VENV)/.installed chromium
+# The optional `ray` extra (Ray Data, about 240 MB), for the `isoclr embed --engine ray` tests.
+$(VENV)/.ray-installed: $(VENV)/.installed
+	$(PY) -m pip install --quiet -c $(LOCK) -e ".[ray]"
+	touch $@
+
+test: $(VENV)/.installed $(VENV)/.ray-installed $(COMPAT_VENVS) $(MRNABENCH_VENV)/.installed chromium
 	ISOCLR_COMPAT_VENVS="$(COMPAT_TRANSFORMERS)" ISOCLR_MRNABENCH_VENV="$(MRNABENCH_VENV)" $(PY) -m pytest -q
 
 lint: $(VENV)/.installed

@@ -58,7 +58,7 @@ from .data import (
     streaming_micro_batches,
 )
 from .metric_logging import MetricLogger, epoch_mean_loss, evaluate_retrieval, last_batch_metrics
-from .process import OutputFolderLockedError, OutputLock
+from .process import OutputFolderLockedError, OutputLock, exit_promptly_on_error
 
 
 def build_accelerator(config: PretrainingConfig) -> Accelerator:
@@ -312,12 +312,15 @@ def lock_output_folder(config: PretrainingConfig, accelerator: Accelerator) -> O
 def run_pretraining(config: PretrainingConfig) -> dict[str, Any]:
     """Run pretraining; returns the summary (also written to ``output_dir/summary.json``)."""
     accelerator = build_accelerator(config)
-    lock = lock_output_folder(config, accelerator)
-    try:
-        return train(config, accelerator)
-    finally:
-        if lock is not None:
-            lock.release()
+    # A process that fails (a bad input in its share of the corpus) ends within seconds, so that the launcher
+    # stops the processes waiting for it in a collective instead of leaving them waiting.
+    with exit_promptly_on_error(accelerator.process_index, accelerator.num_processes):
+        lock = lock_output_folder(config, accelerator)
+        try:
+            return train(config, accelerator)
+        finally:
+            if lock is not None:
+                lock.release()
 
 
 def train(config: PretrainingConfig, accelerator: Accelerator) -> dict[str, Any]:

@@ -10,7 +10,13 @@
   therefore watches its parent: on Linux ``prctl(PR_SET_PDEATHSIG, SIGTERM)`` has the kernel send it
   SIGTERM when the launcher dies, and a daemon thread that polls ``os.getppid()`` does the same
   elsewhere (and sends SIGKILL if SIGTERM has not ended the process after a grace period).
+* :func:`exit_promptly_on_error` -- in a run of several processes, a process that fails (a bad input
+  that only its share of the corpus holds, say) prints its error and is sure to end: the other
+  processes may be waiting for it in a collective, and the launcher (torchrun's agent) stops them
+  only once it has ended. Without it, anything that keeps the failed process alive (a non-daemon
+  thread, an exit handler waiting on the process group) leaves every process waiting.
 """
+
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -117,4 +124,34 @@ def exit_with_launcher(poll_seconds: float = 1.0, grace_seconds: float = 15.0) -
     return True
 
 
-__all__ = ["OutputFolderLockedError", "OutputLock", "exit_with_launcher", "launched_by_a_launcher"]
+@contextlib.contextmanager
+def exit_promptly_on_error(rank: int, world_size: int, grace_seconds: float = 20.0) -> Iterator[None]:
+    """On an exception in a run of ``world_size > 1`` processes: print it naming ``rank``, re-raise it, and
+    end the process with ``os._exit(1)`` if it is still alive ``grace_seconds`` later.
+
+    A single process is left alone (an exception propagates as usual, e.g. to a test that called it).
+    """
+    try:
+        yield
+    except BaseException as error:
+        if world_size > 1 and not isinstance(error, SystemExit):
+            print(f"process {rank}/{world_size} failed: {type(error).__name__}: {error}; the launcher stops the "
+                  "other processes once this one has ended", file=sys.stderr, flush=True)
+
+            def end() -> None:
+                time.sleep(grace_seconds)
+                print(f"process {rank}/{world_size} is still alive {grace_seconds:.0f} s after its error: ending it",
+                      file=sys.stderr, flush=True)
+                os._exit(1)
+
+            threading.Thread(target=end, name="exit-promptly-on-error", daemon=True).start()
+        raise
+
+
+__all__ = [
+    "OutputFolderLockedError",
+    "OutputLock",
+    "exit_promptly_on_error",
+    "exit_with_launcher",
+    "launched_by_a_launcher",
+]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -70,13 +71,16 @@ def test_embed_gtf_and_genome_to_npy(model_dir: Path, tmp_path: Path) -> None:
     embeddings = np.load(out)
     ids = out.with_suffix(".ids.tsv").read_text().splitlines()
     assert embeddings.shape == (105, tiny_config().hidden_size)
-    assert ids[0] == "transcript_id\tgene_id" and len(ids) == 106
+    assert ids[0] == "transcript_id\tgene_id\tlength\ttruncated" and len(ids) == 106
+    assert all(line.endswith("\tfalse") for line in ids[1:])
     assert np.isfinite(embeddings).all()
 
 
 def test_embed_rejects_an_unknown_output_format(model_dir: Path, tmp_path: Path, capsys) -> None:
     assert main(["embed", "--model", str(model_dir), *sqanti_arguments(), "--out", str(tmp_path / "emb.csv")]) == 2
-    assert capsys.readouterr().err == "isoclr embed: error: --out must end in .parquet or .npy, got emb.csv\n"
+    assert capsys.readouterr().err == (
+        "isoclr embed: error: --out must end in .parquet or .npy, or have no suffix for a folder of parquet parts; "
+        "got emb.csv\n")
     assert not list(tmp_path.glob("emb*"))
 
 
@@ -125,3 +129,90 @@ def test_a_run_folder_means_its_final_model(model_dir: Path, tmp_path: Path, cap
     out = tmp_path / "emb.npy"
     assert main(["embed", "--model", str(run), *sqanti_arguments(), "--limit", "2", "--out", str(out)]) == 0
     assert f"{run} is a training run folder; using its final model {run / 'final'}" in capsys.readouterr().out
+
+
+def write_fasta(path: Path, records: dict[str, str]) -> Path:
+    path.write_text("".join(f">{name}\n{sequence}\n" for name, sequence in records.items()))
+    return path
+
+
+@pytest.fixture
+def long_record_fasta(tmp_path: Path) -> Path:
+    """Three transcripts, the second 20,000 nt (the model's maximum is 12,288)."""
+    generator = np.random.default_rng(0)
+    sequences = {name: "".join(generator.choice(list("ACGT"), size)) for name, size in
+                 (("short1", 300), ("long", 20_000), ("short2", 200))}
+    return write_fasta(tmp_path / "long.fa", sequences)
+
+
+def test_an_over_long_record_is_refused_with_the_commands_options_before_any_forward_pass(
+    model_dir: Path, long_record_fasta: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "emb.parquet"
+    assert main(["embed", "--model", str(model_dir), "--fasta", str(long_record_fasta), "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "isoclr embed: error: record 2 ('long') is 20,000 nt, longer than the model's maximum of 12,288 nt: "
+        "pass --truncate to embed its 5' 12,288 nt, or --skip-bad-records to skip it\n")
+    assert "embedding" not in captured.out + captured.err.replace("isoclr embed", "") and not out.exists()
+
+
+def test_skip_bad_records_skips_and_counts_an_over_long_record(
+    model_dir: Path, long_record_fasta: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "emb.parquet"
+    argv = ["embed", "--model", str(model_dir), "--fasta", str(long_record_fasta), "--skip-bad-records", "--quiet"]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert pq.read_table(out).column("transcript_id").to_pylist() == ["short1", "short2"]
+    assert "skipped: longer than the model's maximum 1" in capsys.readouterr().out
+    folder = tmp_path / "emb_folder"  # a folder counts it in its manifest
+    assert main([*argv, "--shard-size", "2", "--out", str(folder)]) == 0
+    assert pq.read_table(folder).column("transcript_id").to_pylist() == ["short1", "short2"]
+    manifest = json.loads((folder / ".manifest.json").read_text())
+    assert manifest["skipped"] == {"longer than the model's maximum": 1} and manifest["transcripts"] == 2
+
+
+def test_truncate_marks_the_row_and_counts_the_embedded_nucleotides(
+    model_dir: Path, long_record_fasta: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "emb.parquet"
+    argv = ["embed", "--model", str(model_dir), "--fasta", str(long_record_fasta), "--truncate", "--quiet"]
+    assert main([*argv, "--out", str(out)]) == 0
+    table = pq.read_table(out).to_pydict()
+    assert table["length"] == [300, 20_000, 200] and table["truncated"] == [False, True, False]
+    output = capsys.readouterr().out
+    assert "embedded 3 transcripts (12,788 nt)" in output and "1 truncated to their 5' 12,288 nt" in output
+    # What was embedded is the 5' 12,288 nt, as a transcript of that length.
+    sequence = next(line for line in long_record_fasta.read_text().splitlines()[3:4])
+    model = IsoCLRModel.from_pretrained(model_dir).eval()
+    with torch.no_grad():
+        expected = model(**IsoCLRTokenizer()(sequence[:12_288], return_tensors="pt")).pooler_output[0].numpy()
+    np.testing.assert_allclose(np.asarray(table["embedding"][1]), expected, rtol=0, atol=1e-5)
+    npy = tmp_path / "emb.npy"
+    assert main([*argv, "--out", str(npy)]) == 0
+    assert npy.with_suffix(".ids.tsv").read_text().splitlines()[2] == "long\tlong\t20000\ttrue"
+
+
+def test_every_record_is_checked_before_the_first_forward_pass(model_dir: Path, tmp_path: Path, capsys) -> None:
+    fasta = write_fasta(tmp_path / "bad.fa", {"good1": "ACGTACGTAC", "bad2": "ACGTXACGTA", "good3": "ACGTTT"})
+    assert main(["embed", "--model", str(model_dir), "--fasta", str(fasta), "--out", str(tmp_path / "e.npy")]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("isoclr embed: error: record 2 ('bad2'): character 'X' at position")
+    assert "embedding" not in captured.out and "embedding" not in captured.err.split("error:")[0]
+    assert not list(tmp_path.glob("e.*"))
+
+
+def test_the_embed_module_imports_no_heavy_library_at_the_top() -> None:
+    """`isoclr embed --help` and refused arguments need no torch, transformers, datasets or ray."""
+    import ast
+
+    import isoclr_hf.cli.embed as embed_command
+
+    tree = ast.parse(Path(embed_command.__file__).read_text())
+    top_level = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            top_level.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            top_level.add((node.module or "").split(".")[0] if node.level == 0 else f"relative:{node.module}")
+    assert top_level == {"__future__", "argparse", "itertools", "os", "collections", "pathlib", "typing"}
