@@ -32,6 +32,7 @@ from transformers.utils import ModelOutput
 from .configuration_orthrus import OrthrusConfig
 from .encoder_orthrus import OrthrusBlock, build_tracks
 from .inputs_isoclr import validate_inputs
+from .scan_orthrus import scan_path  # noqa: F401  (transformers 4.x copies only direct relative imports)
 from .vocabulary_isoclr import VOCABULARY  # noqa: F401  (transformers 4.x copies only direct relative imports)
 
 try:  # transformers >= 5: init functions that skip weights already loaded from a checkpoint
