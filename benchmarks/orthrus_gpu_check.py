@@ -10,7 +10,9 @@ Run on a GPU machine from the repository root (no network needed):
    Orthrus layout) against Orthrus's own outputs (``outputs.npz``): every representation and valid
    state, alone and batched; the maximum absolute differences.
 3. Throughput of Orthrus large (random weights) on CUDA, fp32 and bf16 autocast, at 1k and 4k nt: the
-   encoder's forward, and a contrastive training step (DCL loss, masking, AdamW; package only).
+   encoder's forward, and a contrastive training step (DCL loss, masking, AdamW; package only). Without
+   mamba-ssm, once per scan of ``--scans`` (``ORTHRUS_SCAN``: ``auto`` is the compiled chunked scan of
+   ``scan_orthrus.py``, ``reference`` the loop over positions), with the first call's time (compiling).
 
 Writes ``OUT_DIR/orthrus_gpu.json`` and ``OUT_DIR/orthrus_gpu.md``. Uses the package when it imports;
 otherwise the remote code of a converted folder (``--reference-folder``), which needs only torch and
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import platform
 import shutil
 import sys
@@ -102,7 +105,9 @@ def golden_check(model_class: type, folder: Path, device: str) -> dict:
     return {name: float(np.abs(difference).max()) for name, difference in result.items()}
 
 
-def throughput(config_class: type, model_class: type, device: str, lengths: list[int], budget: int) -> list[dict]:
+def throughput(config_class: type, model_class: type, device: str, lengths: list[int], budget: int,
+               scan: str) -> list[dict]:  # fmt: skip
+    os.environ["ORTHRUS_SCAN"] = scan
     torch.manual_seed(0)
     model = model_class(config_class(n_tracks=6, hidden_size=512, num_hidden_layers=6)).to(device).eval()
     parameters = sum(p.numel() for p in model.parameters())
@@ -115,23 +120,28 @@ def throughput(config_class: type, model_class: type, device: str, lengths: list
                 with torch.inference_mode(), torch.autocast(device, torch.bfloat16, enabled=low):
                     model(input_ids=ids)
 
-            forward()  # warm-up
+            start = time.perf_counter()
+            forward()  # warm-up (compiles the chunked scan on the first call)
             torch.cuda.synchronize()
+            first_call = time.perf_counter() - start
             best = float("inf")
             for _ in range(2):
                 start = time.perf_counter()
                 forward()
                 torch.cuda.synchronize()
                 best = min(best, time.perf_counter() - start)
-            rows.append({"length": length, "precision": precision, "batch": batch, "seconds": best,
-                         "nt_per_s": batch * length / best, "parameters": parameters})  # fmt: skip
-            print(f"orthrus-large {length} nt x {batch} {precision}: {batch * length / best:,.0f} nt/s", flush=True)
+            rows.append({"scan": scan, "length": length, "precision": precision, "batch": batch, "seconds": best,
+                         "nt_per_s": batch * length / best, "first_call_s": first_call,
+                         "parameters": parameters})  # fmt: skip
+            print(f"orthrus-large {scan} {length} nt x {batch} {precision}: {batch * length / best:,.0f} nt/s",
+                  flush=True)  # fmt: skip
     return rows
 
 
-def training_throughput(device: str, pairs: int, length: int) -> list[dict]:
+def training_throughput(device: str, pairs: int, length: int, scan: str) -> list[dict]:
     from isoclr_hf.models.orthrus import OrthrusConfig, OrthrusForContrastivePretraining
 
+    os.environ["ORTHRUS_SCAN"] = scan
     torch.manual_seed(0)
     model = OrthrusForContrastivePretraining(OrthrusConfig.from_preset("orthrus-large")).to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
@@ -156,9 +166,10 @@ def training_throughput(device: str, pairs: int, length: int) -> list[dict]:
             step()
         torch.cuda.synchronize()
         seconds = (time.perf_counter() - start) / 2
-        rows.append({"precision": precision, "pairs": pairs, "length": length, "s_per_step": seconds,
+        rows.append({"scan": scan, "precision": precision, "pairs": pairs, "length": length, "s_per_step": seconds,
                      "pairs_per_s": pairs / seconds})  # fmt: skip
-        print(f"train orthrus-large {pairs} pairs x {length} nt {precision}: {pairs / seconds:.1f} pairs/s", flush=True)
+        print(f"train orthrus-large {scan} {pairs} pairs x {length} nt {precision}: {pairs / seconds:.1f} pairs/s",
+              flush=True)  # fmt: skip
     return rows
 
 
@@ -176,15 +187,18 @@ def render(record: dict) -> str:
         lines.append("")
     if record.get("throughput"):
         lines += ["## Orthrus large (random weights) embedding throughput", "",
-                  "| length | precision | batch | s/forward | nt/s |", "|---:|---|---:|---:|---:|"]  # fmt: skip
-        lines += [f"| {r['length']:,} | {r['precision']} | {r['batch']} | {r['seconds']:.3f} | {r['nt_per_s']:,.0f} |"
+                  "| scan | length | precision | batch | s/forward | nt/s | first call (s) |",
+                  "|---|---:|---|---:|---:|---:|---:|"]  # fmt: skip
+        lines += [f"| {r.get('scan', 'auto')} | {r['length']:,} | {r['precision']} | {r['batch']} | {r['seconds']:.3f} "
+                  f"| {r['nt_per_s']:,.0f} | {r.get('first_call_s', float('nan')):.1f} |"
                   for r in record["throughput"]]  # fmt: skip
         lines.append("")
     if record.get("training"):
         lines += ["## Orthrus large contrastive training step (random tokens, DCL loss, 15% masking, AdamW)", "",
-                  "| pairs | length | precision | s/step | pairs/s |", "|---:|---:|---|---:|---:|"]  # fmt: skip
-        lines += [f"| {r['pairs']} | {r['length']:,} | {r['precision']} | {r['s_per_step']:.3f} | "
-                  f"{r['pairs_per_s']:.1f} |" for r in record["training"]]  # fmt: skip
+                  "| scan | pairs | length | precision | s/step | pairs/s |",
+                  "|---|---:|---:|---|---:|---:|"]  # fmt: skip
+        lines += [f"| {r.get('scan', 'auto')} | {r['pairs']} | {r['length']:,} | {r['precision']} | "
+                  f"{r['s_per_step']:.3f} | {r['pairs_per_s']:.1f} |" for r in record["training"]]  # fmt: skip
         lines.append("")
     for error in record.get("errors", []):
         lines += ["```", error.strip(), "```", ""]
@@ -199,6 +213,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--nucleotides-per-batch", type=int, default=16_384)
     parser.add_argument("--train-pairs", type=int, default=16)
     parser.add_argument("--train-length", type=int, default=1024)
+    parser.add_argument("--scans", nargs="+", choices=["auto", "compiled", "eager", "reference"],
+                        default=["auto", "reference"], help="ORTHRUS_SCAN values measured (without mamba-ssm)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     record: dict = {"environment": environment(), "errors": []}
@@ -213,16 +229,21 @@ def main(argv: list[str] | None = None) -> None:
         config_class, model_class, folder, record["classes_from"] = orthrus_classes(args.reference_folder)
         kernels = importlib.import_module(model_class.__module__.rsplit(".", 1)[0] + ".encoder_orthrus").CUDA_KERNELS
         record["mixer_path"] = ("transformers MambaMixer.forward (CUDA kernels)" if kernels and device == "cuda"
-                                else "OrthrusMixer.scan_forward (pure torch)")  # fmt: skip
+                                else "OrthrusMixer.scan_forward (pure torch, ORTHRUS_SCAN per row)")  # fmt: skip
         record["golden"] = golden_check(model_class, folder, device)
         print("golden", json.dumps(record["golden"]), flush=True)
         save()
         if device == "cuda":
-            record["throughput"] = throughput(config_class, model_class, device, args.lengths,
-                                              args.nucleotides_per_batch)  # fmt: skip
-            save()
+            scans = ["auto"] if kernels else args.scans  # with mamba-ssm's kernels the scan setting is unused
+            record["throughput"], record["training"] = [], []
+            for scan in scans:
+                record["throughput"] += throughput(config_class, model_class, device, args.lengths,
+                                                   args.nucleotides_per_batch, scan)  # fmt: skip
+                save()
             if record["classes_from"] == "isoclr_hf package":
-                record["training"] = training_throughput(device, args.train_pairs, args.train_length)
+                for scan in scans:
+                    record["training"] += training_throughput(device, args.train_pairs, args.train_length, scan)
+                    save()
     except Exception:
         record["errors"].append(traceback.format_exc())
         print(record["errors"][-1], flush=True)

@@ -1,18 +1,19 @@
 """Orthrus's building blocks: the pre-norm Mamba block and its mixer.
 
 Remote code: imported by ``modeling_orthrus.py`` and copied next to the weights; imports only torch,
-transformers and the sibling ``configuration_orthrus.py``. The input tracks are built in the shared
-``track_inputs.py``.
+transformers and the siblings ``configuration_orthrus.py`` and ``scan_orthrus.py``. The input tracks are
+built in the shared ``track_inputs.py``.
 
 The mixer is transformers' ``MambaMixer``, which computes mamba-ssm's ``Mamba`` (the unfused path
 of Orthrus's ``mamba.py``) and takes its parameter names unchanged (``in_proj``, ``conv1d``,
 ``x_proj``, ``dt_proj``, ``A_log``, ``D``, ``out_proj``). On a GPU with mamba-ssm (or the ``kernels``
 package) installed, transformers runs it with the CUDA kernels. Everywhere else :class:`OrthrusMixer`
-runs the same equations with its own pure-torch scan: transformers' fallback slices a
-``(batch, d_inner, length, d_state)`` tensor at each position, whose backward allocates a tensor of
-that size per position (training time grows with the square of the length: 3.3 s against 0.25 s for
-the backward of one d=512 layer over 8 x 64 nt); here each position's slice is contiguous and the
-backward is linear. Δ, ``A``, ``D`` and the scan run in float32, also under autocast, as mamba-ssm does.
+runs the same equations with the fast scan of ``scan_orthrus.py`` (chunks compiled by torch.compile,
+or eager chunks; ``ORTHRUS_SCAN`` picks, ``reference`` selects :func:`selective_scan`, the loop over
+positions that the tests compare against). transformers' own fallback slices a ``(batch, d_inner,
+length, d_state)`` tensor at each position, whose backward allocates a tensor of that size per
+position (training time grows with the square of the length); all three paths here have a backward
+linear in the length. Δ, ``A``, ``D`` and the scan run in float32, also under autocast, as mamba-ssm does.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from transformers import MambaConfig
 from transformers.models.mamba.modeling_mamba import MambaMixer
 
 from .configuration_orthrus import OrthrusConfig
+from .scan_orthrus import fast_selective_scan, scan_path
 
 
 def mixer_config(config: OrthrusConfig) -> MambaConfig:
@@ -74,10 +76,11 @@ def selective_scan(
 
 
 class OrthrusMixer(MambaMixer):
-    """transformers' ``MambaMixer`` with a pure-torch path whose backward is linear in the length.
+    """transformers' ``MambaMixer`` with pure-torch paths whose backward is linear in the length.
 
     transformers' own ``forward`` (CUDA kernels) runs on a GPU where mamba-ssm or ``kernels`` is
-    installed; otherwise :meth:`scan_forward`, the same equations (README of the golden files).
+    installed; otherwise :meth:`scan_forward`, the same equations (README of the golden files), with
+    the scan that ``ORTHRUS_SCAN`` picks (``scan_orthrus.py``: compiled chunks by default).
     """
 
     def forward(self, hidden_states: torch.Tensor, *args: object, **kwargs: object) -> torch.Tensor:  # type: ignore[override]
@@ -86,7 +89,41 @@ class OrthrusMixer(MambaMixer):
         return self.scan_forward(hidden_states)
 
     def scan_forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
-        """Shape: (batch, length, hidden_size) -> (batch, length, hidden_size)."""
+        """Shape: (batch, length, hidden_size) -> (batch, length, hidden_size).
+
+        Channels-last throughout: the causal depthwise convolution is ``kernel`` shifted
+        multiply-adds, so no transposes are copied; the convolution, Δ, the scan and the gate run in
+        float32, also under autocast, as mamba-ssm does.
+        """
+        path = scan_path()
+        if path == "reference":
+            return self.reference_forward(hidden_states)
+        length, dtype = hidden_states.shape[1], hidden_states.dtype
+        x, gate = self.in_proj(hidden_states).chunk(2, dim=-1)  # (b, L, E) each
+        kernel = self.conv1d.weight.shape[-1]
+        padded = F.pad(x.float(), (0, 0, kernel - 1, 0))  # (b, L + k - 1, E): causal left zero-padding
+        weight = self.conv1d.weight.float()[:, 0]  # (E, k)
+        conv = self.conv1d.bias.float() + padded[:, kernel - 1 :] * weight[:, -1]
+        for shift in range(1, kernel):  # tap k - 1 - shift looks shift positions back
+            conv = conv + padded[:, kernel - 1 - shift : kernel - 1 - shift + length] * weight[:, -1 - shift]
+        x32 = self.act(conv)  # (b, L, E)
+        time_step, input_weights, readout_weights = torch.split(
+            self.x_proj(x32.to(dtype) if dtype != torch.float32 else x32),
+            [self.time_step_rank, self.ssm_state_size, self.ssm_state_size], dim=-1,
+        )  # (b, L, R), (b, L, N), (b, L, N): Δ's low-rank input, B and C
+        with torch.autocast(hidden_states.device.type, enabled=False):  # Δ and the scan in float32
+            delta = F.softplus(F.linear(time_step.float(), self.dt_proj.weight.float(), self.dt_proj.bias.float()))
+            decay_rates = -torch.exp(self.A_log.float())  # A: (E, N)
+            y = fast_selective_scan(x32, delta, decay_rates, input_weights, readout_weights,
+                                    path="eager" if path == "eager" else "compiled")  # (b, L, E)  # fmt: skip
+            y = (y + x32 * self.D.float()) * F.silu(gate.float())
+        return self.out_proj(y.to(dtype))  # (b, L, d)
+
+    def reference_forward(self, hidden_states: torch.Tensor) -> torch.Tensor:
+        """:meth:`scan_forward` with the sequential :func:`selective_scan` (``ORTHRUS_SCAN=reference``).
+
+        Shape: (batch, length, hidden_size) -> (batch, length, hidden_size).
+        """
         length, dtype = hidden_states.shape[1], hidden_states.dtype
         x, gate = self.in_proj(hidden_states).transpose(1, 2).chunk(2, dim=1)  # (b, E, L) each
         x = self.act(self.conv1d(x)[..., :length])  # causal depthwise convolution: left zero-padding k - 1

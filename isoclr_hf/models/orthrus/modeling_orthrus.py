@@ -35,6 +35,7 @@ from transformers.utils import ModelOutput
 
 from .configuration_orthrus import OrthrusConfig
 from .encoder_orthrus import OrthrusBlock
+from .scan_orthrus import scan_path  # noqa: F401  (transformers 4.x copies only direct relative imports)
 from .sequence_head import SequenceClassificationHead, SequenceClassificationMixin, SequenceHeadOutput
 from .track_inputs import build_tracks, require_loaded_weights, validate_inputs
 from .track_vocabulary import VOCABULARY  # noqa: F401  (transformers 4.x copies only direct relative imports)
