@@ -26,12 +26,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from isoclr_hf.pretraining import parse_pretraining_config, run_pretraining
+from isoclr_hf.pretraining.config import parse_pretraining_config
 from isoclr_hf.pretraining.process import exit_with_launcher, launched_by_a_launcher
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    run_pretraining(parse_pretraining_config(argv))
+    config = parse_pretraining_config(argv)  # --help and bad options end here, before torch is imported
+    from isoclr_hf.pretraining.loop import run_pretraining
+
+    run_pretraining(config)
     return 0
 
 

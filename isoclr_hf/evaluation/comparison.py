@@ -36,6 +36,7 @@ from transformers import PreTrainedTokenizerBase
 
 from ..loading import load_encoder, load_tokenizer, resolve_model_path
 from ..models.isoclr.modeling_isoclr import IsoCLRModel
+from .defaults import DEFAULT_MAX_EXAMPLES, EMBEDDING_BATCH_SIZE
 from .embedding_cache import cached_embeddings
 from .fine_tuning.runs import estimate_fine_tuning, fine_tune_run, fine_tuning_runs
 from .fine_tuning.settings import FineTuneSettings
@@ -73,8 +74,8 @@ class ComparisonSettings:
     fine_tune_fractions: tuple[float, ...] = ()
     fine_tune_seeds: tuple[int, ...] | None = None
     fine_tune: FineTuneSettings = field(default_factory=FineTuneSettings)
-    max_examples: int | None = 2000
-    batch_size: int = 64
+    max_examples: int | None = DEFAULT_MAX_EXAMPLES
+    batch_size: int = EMBEDDING_BATCH_SIZE
     split_seed: int = 0
     init_seed: int = 0
     cache_dir: Path | None = None

@@ -55,11 +55,11 @@ import numpy as np
 import pandas as pd
 
 from ...annotations.records import TranscriptRecord
+from ..defaults import TASK_FILE_FORMATS
 from .regression import RegressionTask, first_non_nucleotide
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 TEXT_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
-TASK_FILE_FORMATS = ".parquet, .pq, .csv, .tsv, .tab (CSV/TSV optionally gzipped: .csv.gz, .tsv.gz)"
 GROUP_COLUMN_DEFAULTS = ("gene", "gene_id")
 CDS_COLUMN_DEFAULTS = ("cds",)
 EXON_COLUMN_DEFAULTS = ("splice", "exon_ends")
