@@ -56,6 +56,7 @@ from .data import (
     plan_epoch,
     steps_per_epoch,
     streaming_micro_batches,
+    training_split,
 )
 from .metric_logging import MetricLogger, epoch_mean_loss, evaluate_retrieval, last_batch_metrics
 from .process import OutputFolderLockedError, OutputLock
@@ -144,7 +145,7 @@ def open_corpus(
                                                   weight_constant=weight_constant).gene_sets
         else:
             splits = load_corpus_splits(config.corpus)
-            train = PairCorpus.from_split(splits[config.train_split], weight_constant)
+            train = PairCorpus.from_split(training_split(splits, config.corpus, config.train_split), weight_constant)
             held_out_split = splits.get(config.eval_split)
         held_out = held_out_transcripts(held_out_split) if held_out_split is not None else ([], None)
     return train, held_out
