@@ -81,12 +81,11 @@ class CorpusError(ValueError):
 
 
 def check_corpus_files(path: Path) -> None:
-    """Refuse a corpus folder with a missing ``state.json``/``dataset_info.json``, a missing or damaged shard,
-    or an empty split.
+    """Refuse a corpus folder with a missing ``state.json``/``dataset_info.json``, or a missing or damaged shard.
 
     Every Arrow shard listed in a split's ``state.json`` is opened and read through a memory map (no copy),
-    so a truncated file is named here instead of failing inside ``datasets`` with a raw pyarrow error; a
-    split without rows is named here too (``datasets.load_from_disk`` fails on it with an IndexError).
+    so a truncated file is named here instead of failing inside ``datasets`` with a raw pyarrow error; so
+    is a split that lists no shard at all (``datasets.load_from_disk`` fails on it with an IndexError).
 
     Raises:
         CorpusError: naming the file and the problem.
@@ -107,19 +106,17 @@ def check_corpus_files(path: Path) -> None:
             shards = [entry["filename"] for entry in json.loads((folder / "state.json").read_text())["_data_files"]]
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise CorpusError(f"{folder / 'state.json'}: not readable ({error}); {rebuild}") from None
-        rows = 0
         for shard in shards:
             file = folder / shard
             if not file.is_file():
                 raise CorpusError(f"{file}: missing Arrow shard of split {split!r} (listed in state.json); {rebuild}")
             try:
                 with pa.memory_map(str(file)) as source:
-                    rows += pa.ipc.open_stream(source).read_all().num_rows
+                    pa.ipc.open_stream(source).read_all()
             except (pa.ArrowInvalid, OSError) as error:
                 raise CorpusError(f"{file}: damaged Arrow shard of split {split!r} ({error}); {rebuild}") from None
-        if rows == 0:
-            raise CorpusError(f"{path}: the {split!r} split has no gene sets; rebuild the corpus with more transcripts "
-                              "or other --validation-fraction/--test-fraction.")
+        if not shards:  # an empty split written without a shard: datasets cannot open it (save_corpus writes one)
+            raise CorpusError(f"{folder / 'state.json'}: split {split!r} lists no Arrow shard; {rebuild}")
 
 
 def load_corpus(path: str | os.PathLike[str]) -> datasets.DatasetDict:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from isoclr_hf.corpus.storage import save_corpus
 from tests.pretraining.tiny_corpus import make_corpus, tiny_run_arguments
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -21,9 +22,11 @@ def _pretrain_main() -> Callable[[list[str]], int]:
 def _corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str], empty_train: bool = False) -> Path:
     path = tmp_path / "corpus"
     corpus = make_corpus({"train": 6, "validation": 2, "test": 2})
-    if empty_train:  # as `isoclr build-corpus` would write it: the columns, no rows
+    if empty_train:  # as `isoclr build-corpus` writes it (save_corpus): the columns, no rows
         corpus["train"] = corpus["train"].select([])
-    corpus.save_to_disk(str(path))
+        save_corpus(corpus, path)
+    else:
+        corpus.save_to_disk(str(path))
     capsys.readouterr()  # the save's progress bars
     return path
 
@@ -64,7 +67,8 @@ def test_an_empty_train_split_is_named(streaming: str, tmp_path: Path, capsys: p
     error = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert len(error) == 1
-    assert error[0].startswith(f"pretrain.py: error: {corpus}: the 'train' split has no gene sets")
+    assert error[0].startswith(f"pretrain.py: error: {corpus}: the 'train' split has no gene sets, so there is "
+                               "nothing to pretrain on")
 
 
 def test_a_bad_setting_is_one_line_too(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
