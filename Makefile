@@ -88,11 +88,17 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/isoclr evaluate --model isoclr-s --task saluki_halflife_human --fine-tune --fine-tune-seeds 0 \
 		--learning-rates 0.001 --out $(DEMO_DIR)/evaluation/halflife --overwrite
 
+PRETRAIN_CONFIG ?= training/configs/demo_cpu.yaml
+
 # Pretraining from scratch on the bundled data (the demo corpus, about 2 minutes of pretraining on 2 cores).
+# accelerate gets every launch setting explicitly (one CPU process on the physical cores, the config's
+# mixed_precision), so it reports no defaults of its own; the run's first line says the processes and precision it actually uses.
 pretrain-demo: $(VENV)/.installed
 	$(VENV)/bin/isoclr build-corpus --bundled --out $(DEMO_DIR)/corpus --overwrite
-	$(VENV)/bin/accelerate launch --cpu --num_processes 1 training/pretrain.py \
-		--config training/configs/demo_cpu.yaml --corpus $(DEMO_DIR)/corpus --output_dir $(DEMO_DIR)/isoclr-s
+	$(VENV)/bin/accelerate launch --cpu --num_processes 1 --num_machines 1 --dynamo_backend no \
+		--num_cpu_threads_per_process $$($(PY) -c "import psutil; print(psutil.cpu_count(logical=False) or 1)") \
+		--mixed_precision $$($(PY) -c "import yaml; print(yaml.safe_load(open('$(PRETRAIN_CONFIG)')).get('mixed_precision') or 'no')") \
+		training/pretrain.py --config $(PRETRAIN_CONFIG) --corpus $(DEMO_DIR)/corpus --output_dir $(DEMO_DIR)/isoclr-s
 
 benchmarks: $(VENV)/.installed
 	$(PY) benchmarks/inference.py

@@ -309,9 +309,16 @@ def lock_output_folder(config: PretrainingConfig, accelerator: Accelerator) -> O
     return lock
 
 
+def describe_processes(accelerator: Accelerator) -> str:
+    """The line a run prints first: what it actually uses, whatever the launcher's defaults said."""
+    return (f"Pretraining on {accelerator.num_processes} process(es), device {accelerator.device.type}, "
+            f"mixed precision {accelerator.mixed_precision} ({accelerator.distributed_type.value.lower()})")
+
+
 def run_pretraining(config: PretrainingConfig) -> dict[str, Any]:
     """Run pretraining; returns the summary (also written to ``output_dir/summary.json``)."""
     accelerator = build_accelerator(config)
+    accelerator.print(describe_processes(accelerator))
     lock = lock_output_folder(config, accelerator)
     try:
         return train(config, accelerator)
