@@ -166,7 +166,7 @@ def cached_embeddings(
     """
     def embed() -> np.ndarray:
         return embed_records(model, tokenizer, list(records), batch_size=batch_size, progress=progress,
-                             truncation=True)
+                             truncation=True, description=f"embedding {task_name} ({role})")
 
     if cache_dir is None:
         return embed()

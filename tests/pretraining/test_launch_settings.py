@@ -37,7 +37,8 @@ def test_the_demo_launch_reports_no_defaults_and_the_run_says_what_it_uses(tiny_
     script = launch.index("training/pretrain.py")
     assert launch[:2] == [str(Path(sys.executable).parent / "accelerate"), "launch"]
     # accelerate's module rather than its script, whose #! line may name another copy of the venv
-    command = [sys.executable, "-m", "accelerate.commands.launch", *launch[2:script], str(REPOSITORY / "training" / "pretrain.py"), "--config",
+    command = [sys.executable, "-m", "accelerate.commands.launch", *launch[2:script],
+               str(REPOSITORY / "training" / "pretrain.py"), "--config",
                str(REPOSITORY / "training" / "configs" / "demo_cpu.yaml"),
                *tiny_run_arguments(tiny_corpus_path, tmp_path / "run", max_steps=1)]
     done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=600)
