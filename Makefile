@@ -63,12 +63,15 @@ lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile requirements/mrnabench.in --python-version 3.11 \
 		--custom-compile-command "make lock" -o requirements/mrnabench.txt
 
-# The browser test drives Debian's Chromium; it is skipped (with the reason) where it can't be installed.
+# The browser test drives Debian's Chromium. Where it is missing and make runs as root on a machine with apt-get,
+# it is installed system-wide (apt-get install chromium, said before it starts); otherwise the test is skipped
+# with the reason.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+		echo "make test: installing Chromium system-wide with apt-get (as root) for the browser test of demo/app.py" && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; \
-	} || echo "Chromium could not be installed: the browser test will be skipped."
+	} || echo "Chromium could not be installed (needs root and apt-get): the browser test will be skipped."
 
 test: $(VENV)/.installed $(COMPAT_VENVS) $(MRNABENCH_VENV)/.installed chromium
 	ISOCLR_COMPAT_VENVS="$(COMPAT_TRANSFORMERS)" ISOCLR_MRNABENCH_VENV="$(MRNABENCH_VENV)" $(PY) -m pytest -q
