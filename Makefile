@@ -63,12 +63,15 @@ lock: $(VENV)/.installed
 	$(VENV)/bin/uv pip compile requirements/mrnabench.in --python-version 3.11 \
 		--custom-compile-command "make lock" -o requirements/mrnabench.txt
 
-# The browser test drives Debian's Chromium; it is skipped (with the reason) where it can't be installed.
+# The browser test drives Debian's Chromium. Where it is missing and make runs as root on a machine with apt-get,
+# it is installed system-wide (apt-get install chromium, said before it starts); otherwise the test is skipped
+# with the reason.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+		echo "make test: installing Chromium system-wide with apt-get (as root) for the browser test of demo/app.py" && \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) ; \
-	} || echo "Chromium could not be installed: the browser test will be skipped."
+	} || echo "Chromium could not be installed (needs root and apt-get): the browser test will be skipped."
 
 # The optional `ray` extra (Ray Data, about 240 MB), for the `isoclr embed --engine ray` tests.
 $(VENV)/.ray-installed: $(VENV)/.installed
@@ -93,11 +96,17 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/isoclr evaluate --model isoclr-s --task saluki_halflife_human --fine-tune --fine-tune-seeds 0 \
 		--learning-rates 0.001 --out $(DEMO_DIR)/evaluation/halflife --overwrite
 
+PRETRAIN_CONFIG ?= training/configs/demo_cpu.yaml
+
 # Pretraining from scratch on the bundled data (the demo corpus, about 2 minutes of pretraining on 2 cores).
+# accelerate gets every launch setting explicitly (one CPU process on the physical cores, the config's
+# mixed_precision), so it reports no defaults of its own; the run's first line says the processes and precision it actually uses.
 pretrain-demo: $(VENV)/.installed
 	$(VENV)/bin/isoclr build-corpus --bundled --out $(DEMO_DIR)/corpus --overwrite
-	$(VENV)/bin/accelerate launch --cpu --num_processes 1 training/pretrain.py \
-		--config training/configs/demo_cpu.yaml --corpus $(DEMO_DIR)/corpus --output_dir $(DEMO_DIR)/isoclr-s
+	$(VENV)/bin/accelerate launch --cpu --num_processes 1 --num_machines 1 --dynamo_backend no \
+		--num_cpu_threads_per_process $$($(PY) -c "import psutil; print(psutil.cpu_count(logical=False) or 1)") \
+		--mixed_precision $$($(PY) -c "import yaml; print(yaml.safe_load(open('$(PRETRAIN_CONFIG)')).get('mixed_precision') or 'no')") \
+		training/pretrain.py --config $(PRETRAIN_CONFIG) --corpus $(DEMO_DIR)/corpus --output_dir $(DEMO_DIR)/isoclr-s
 
 benchmarks: $(VENV)/.installed
 	$(PY) benchmarks/inference.py

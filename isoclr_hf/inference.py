@@ -105,6 +105,7 @@ def embed_records(
     dtype: torch.dtype | None = None,
     progress: bool = True,
     truncation: bool = False,
+    description: str = "embedding",
 ) -> np.ndarray:
     """Pooled embeddings of transcript records, in input order.
 
@@ -122,6 +123,7 @@ def embed_records(
         progress: Show a tqdm bar.
         truncation: Keep the 5' end of transcripts longer than the tokenizer's maximum instead
             of raising.
+        description: The progress bar's label (``isoclr evaluate`` names the task and the encoder).
 
     Returns:
         Embeddings. Shape: (len(records), hidden_size), float32.
@@ -146,7 +148,7 @@ def embed_records(
 
     return run_in_input_order(model, [len(record.sequence) for record in records], forward, shape=(hidden_size,),
                               batch_size=batch_size, max_nucleotides_per_batch=max_nucleotides_per_batch,
-                              progress=progress, description="embedding")
+                              progress=progress, description=description)
 
 
 __all__ = ["embed_records", "length_sorted_batches", "run_in_input_order"]

@@ -26,13 +26,32 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from isoclr_hf.pretraining import parse_pretraining_config, run_pretraining
+from isoclr_hf.pretraining.config import parse_pretraining_config
 from isoclr_hf.pretraining.process import exit_with_launcher, launched_by_a_launcher
+
+# Exit code of a run refused for its input (a bad setting, a missing or damaged corpus), as for a bad command line.
+INPUT_ERROR_EXIT_CODE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    run_pretraining(parse_pretraining_config(argv))
+    """Parse the options and pretrain; a bad setting or corpus prints one line naming it and returns 2."""
+    try:
+        config = parse_pretraining_config(argv)  # --help and bad options end here, before torch is imported
+    except ValueError as error:
+        return refuse(error)
+    from isoclr_hf.corpus.storage import CorpusError
+    from isoclr_hf.pretraining.loop import run_pretraining
+
+    try:
+        run_pretraining(config)
+    except CorpusError as error:
+        return refuse(error)
     return 0
+
+
+def refuse(error: Exception) -> int:
+    print(f"pretrain.py: error: {' '.join(str(error).split())}", file=sys.stderr)
+    return INPUT_ERROR_EXIT_CODE
 
 
 if __name__ == "__main__":

@@ -3,7 +3,10 @@
 Sequences are read through a ``.fai`` index (pyfaidx), one transcript at a time. The exon
 structure comes from an optional GTF/GFF3 with the same transcript ids (sequence length must equal
 the summed exon lengths); the CDS from the annotation's CDS rows, else from GENCODE headers
-(``>ENST...|ENSG...|...|name|gene|length|UTR5:1-60|CDS:61-1041|UTR3:1042-2618|``).
+(``>ENST...|ENSG...|...|name|gene|length|UTR5:1-60|CDS:61-1041|UTR3:1042-2618|``); DM3Loc headers
+(``>0100000,ACCNUM:NM_001507,Gene_ID:2862,Gene_Name:MLNR``) give the accession, Entrez id and symbol.
+Line ends (LF or CRLF) are stripped from headers. Two records with one transcript id are refused, naming
+the id and the header lines (which of them is meant cannot be known; nothing is kept silently).
 """
 
 from __future__ import annotations
@@ -16,8 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import AnnotationError, check_on_error, handle_problem
+from .files import iter_lines
 from .genome import check_fetched, open_fasta
 from .gtf import iter_transcript_rows
+from .orf import parse_dm3loc_header
 from .records import TranscriptRecord
 from .structure import (
     STOP_CODONS,
@@ -31,6 +36,8 @@ from .structure import (
 )
 
 _REGION = re.compile(r"^(UTR5|CDS|UTR3):(\d+)-(\d+)$")
+_DM3LOC = re.compile(r"^[01]{7},ACCNUM:")
+SHOWN_DUPLICATES = 5  # repeated ids named in the error
 
 
 @dataclass
@@ -43,6 +50,25 @@ class HeaderFields:
     biotype: str = ""
     cds_start: int = -1
     cds_end: int = -1
+
+
+def parse_transcript_header(header: str) -> HeaderFields:
+    """The fields of a transcript FASTA header in one of the layouts the package ships; line ends stripped.
+
+    - DM3Loc (``>0100000,ACCNUM:NM_001507,Gene_ID:2862,Gene_Name:MLNR``): the RefSeq accession, the
+      Entrez gene id and the gene symbol;
+    - GENCODE (``>ENST...|ENSG...|...``) and anything else: :func:`parse_gencode_header`.
+    """
+    header = header.strip()
+    if _DM3LOC.match(header):
+        accession, entrez_id, symbol, _ = parse_dm3loc_header(header.split()[0], "FASTA header")
+        return HeaderFields(transcript_id=accession, gene_id=entrez_id, gene_name=symbol)
+    return parse_gencode_header(header)
+
+
+def transcript_id_of(name: str) -> str:
+    """The transcript id of a FASTA record name (its header's first word), as :func:`parse_transcript_header`."""
+    return parse_transcript_header(name).transcript_id
 
 
 def parse_gencode_header(header: str) -> HeaderFields:
@@ -75,14 +101,42 @@ class TranscriptFasta:
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"transcript FASTA not found: {self.path}")
-        self._fasta = open_fasta(
-            self.path,
-            "transcript FASTA",
-            key_function=lambda name: name.split("|")[0],
-            read_long_names=True,
-            duplicate_action="first",
-        )
+        seen: set[str] = set()
+        repeated: list[str] = []
+
+        def key(name: str) -> str:  # called once per record as the index is read
+            transcript_id = transcript_id_of(name)
+            if transcript_id in seen:
+                repeated.append(transcript_id)
+            seen.add(transcript_id)
+            return transcript_id
+
+        self._fasta = open_fasta(self.path, "transcript FASTA", key_function=key, read_long_names=True,
+                                 duplicate_action="first")
+        if repeated:
+            self._fasta.close()
+            self._refuse_repeated_ids(repeated)
         self._by_unversioned: dict[str, str] | None = None
+
+    def _refuse_repeated_ids(self, repeated: list[str]) -> None:
+        """Name the ids used by several records, with their header lines: which one is meant is unknowable."""
+        shown = list(dict.fromkeys(repeated))[:SHOWN_DUPLICATES]
+        lines: dict[str, list[int]] = {transcript_id: [] for transcript_id in shown}
+        for number, text in iter_lines(self.path):
+            if text.startswith(">"):
+                transcript_id = transcript_id_of(text[1:].split()[0]) if text[1:].split() else ""
+                if transcript_id in lines:
+                    lines[transcript_id].append(number)
+        listing = "; ".join(f"{transcript_id} (lines {', '.join(map(str, numbers))})"
+                            for transcript_id, numbers in lines.items())
+        more = len(set(repeated)) - len(shown)
+        raise AnnotationError(
+            f"{self.path}: transcript id(s) used by more than one record: {listing}"
+            + (f" and {more} more" if more > 0 else "")
+            + "; transcript ids must be unique: rename or remove the repeats",
+            reason="duplicate_transcript_id",
+            transcript_id=shown[0],
+        )
 
     def close(self) -> None:
         self._fasta.close()
@@ -108,7 +162,7 @@ class TranscriptFasta:
 
     def header(self, key: str) -> str:
         try:
-            return self._fasta[key].long_name
+            return self._fasta[key].long_name.rstrip("\r\n")
         except UnicodeDecodeError:
             raise AnnotationError(
                 f"{self.path}: the header of transcript {key} is not UTF-8 text; the .fai index does not fit the "
@@ -213,7 +267,7 @@ def read_transcript_fasta(
             return
 
         def describe(rows: TranscriptRows, sequence: str, header_text: str) -> TranscriptRecord:
-            header = parse_gencode_header(header_text)
+            header = parse_transcript_header(header_text)
             exons = ordered_exons(rows)
             flags = list(rows.flags)
             if rows.cds:
@@ -249,7 +303,7 @@ def _records_from_headers(
 ) -> Iterator[TranscriptRecord]:
     for key in fasta.ids():
         try:
-            header, sequence = parse_gencode_header(fasta.header(key)), fasta.sequence(key)
+            header, sequence = parse_transcript_header(fasta.header(key)), fasta.sequence(key)
             if not sequence:
                 raise AnnotationError(f"{fasta.path}: transcript {key} has an empty sequence", reason="empty_sequence")
             cds_start, cds_end, flags = _checked_header_cds(key, sequence, header, fasta.path)

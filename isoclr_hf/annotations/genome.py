@@ -1,8 +1,10 @@
 """Random access into a genome FASTA through its ``.fai`` index (pyfaidx): never loaded whole.
 
-A 3 GB genome costs the index (a few KB) plus the bases of the exons being read. The index is
-written next to the FASTA (``genome.fa.fai``, as samtools does); where that folder is read-only it
-goes to a cache folder instead. Chromosome names are matched with or without the ``chr`` prefix
+A 3 GB genome costs the index (a few KB) plus the bases of the exons being read. An index already
+beside the FASTA (``genome.fa.fai``, from samtools) is used; otherwise the index is written to a cache
+folder (``$XDG_CACHE_HOME/isoclr_hf/fai``, by default ``~/.cache/isoclr_hf/fai``), never next to the
+user's files, under a name that changes with the FASTA's path, size and modification time (so an edited FASTA gets a
+fresh index). Chromosome names are matched with or without the ``chr`` prefix
 (Ensembl ``9`` / ``MT`` against UCSC/GENCODE ``chr9`` / ``chrM``), so an Ensembl GTF works against a
 UCSC genome and the other way round.
 """
@@ -12,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,13 @@ def _alternative_names(name: str) -> list[str]:
 
 
 def index_path_for(fasta_path: Path) -> str | None:
-    """Where the ``.fai`` goes: beside the FASTA if possible, else in a per-user cache folder."""
-    beside = Path(f"{fasta_path}.fai")
-    if beside.exists() or os.access(fasta_path.parent, os.W_OK):
-        return None  # pyfaidx's default: beside the FASTA
-    digest = hashlib.sha256(str(fasta_path.resolve()).encode()).hexdigest()[:16]
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path(tempfile.gettempdir()))) / "isoclr_hf" / "fai"
+    """Where the ``.fai`` is: an existing one beside the FASTA (None: pyfaidx's default), else the cache folder."""
+    if Path(f"{fasta_path}.fai").exists():
+        return None
+    stat = fasta_path.stat()
+    key = f"{fasta_path.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path("~/.cache").expanduser()) / "isoclr_hf" / "fai"
     cache.mkdir(parents=True, exist_ok=True)
     return str(cache / f"{fasta_path.name}.{digest}.fai")
 

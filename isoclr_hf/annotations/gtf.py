@@ -122,6 +122,7 @@ class AnnotationRowStream:
         self.open: dict[str, dict[str, TranscriptRows]] = {}  # chromosome -> transcript key -> rows
         self.chromosome_of: dict[str, str] = {}  # open transcript key -> its chromosome
         self.genes: dict[str, tuple[str, str, str]] = {}  # GFF3 gene ID -> (gene_id, name, biotype)
+        self.parent_of: dict[str, tuple[str, str]] = {}  # GFF3 ID -> (its first Parent, file:line), for cycles
         self.bad: dict[str, AnnotationError] = {}  # transcript key -> first problem (skip mode)
         self.taken: dict[str, str] = {}  # transcript id -> where its first row was, once built
         self.last_key = ""  # transcript of the last row read
@@ -200,15 +201,23 @@ class AnnotationRowStream:
                 reason="duplicate_transcript_id",
                 transcript_id=transcript_id,
             )
-        self._add_piece(rows, feature, start, end, frame)
+        self._add_piece(rows, feature, start, end, frame, where)
 
     def add_gff3_row(self, fields: list[str], where: str) -> None:
         chromosome, feature, start, end, strand, frame = _parse_row(fields, where)
         attributes = parse_gff3_attributes(fields[8])
         identifier, parents = _first(attributes, "ID"), attributes.get("Parent", [])
+        if identifier and identifier in parents:
+            raise AnnotationError(
+                f"{where}: {feature} {identifier} is its own Parent (a Parent cycle); its Parent must be its gene",
+                reason="parent_cycle",
+                transcript_id=identifier,
+            )
+        if identifier and parents:
+            self.parent_of.setdefault(identifier, (parents[0], where))
         if feature in _STRUCTURE_FEATURES:
             for parent in parents:
-                self._add_piece(self.rows_for(parent, chromosome, strand, where), feature, start, end, frame)
+                self._add_piece(self.rows_for(parent, chromosome, strand, where), feature, start, end, frame, where)
         elif feature in _IGNORED_CHILD_FEATURES or not identifier:
             return
         elif not parents:  # a gene
@@ -250,7 +259,8 @@ class AnnotationRowStream:
         return [unquote(parent) for parent in match.group(1).split(",")] if match else []
 
     @staticmethod
-    def _add_piece(rows: TranscriptRows, feature: str, start: int, end: int, frame: int) -> None:
+    def _add_piece(rows: TranscriptRows, feature: str, start: int, end: int, frame: int, where: str) -> None:
+        rows.piece_where.setdefault((feature, start, end), where)
         if feature == "exon":
             rows.exons.append((start, end))
         elif feature == "CDS":
@@ -269,6 +279,9 @@ class AnnotationRowStream:
             del self.chromosome_of[key]
         finished, problems = [], []
         for key, rows in transcripts.items():
+            cycle = self.parent_cycle(key) if self.format == "gff3" else None
+            if cycle is not None:
+                self.bad.setdefault(key, cycle)
             gene_id, gene_name, _ = self.genes.get(rows.parent, ("", "", ""))
             rows.gene_id = rows.gene_id or gene_id or _without_prefix(rows.parent)
             rows.gene_name = rows.gene_name or gene_name
@@ -286,6 +299,23 @@ class AnnotationRowStream:
             self.taken[rows.transcript_id] = rows.where
             finished.append(rows)
         return finished, problems
+
+    def parent_cycle(self, key: str) -> AnnotationError | None:
+        """The Parent cycle above a GFF3 feature (gene <-> mRNA, gene <-> gene, ...), or None."""
+        chain, wheres, current = [key], [], key
+        while current in self.parent_of:
+            current, where = self.parent_of[current]
+            wheres.append(where)
+            if current in chain:
+                cycle = [*chain[chain.index(current):], current]
+                return AnnotationError(
+                    f"{wheres[-1]}: Parent cycle {' -> '.join(cycle)} (rows at {', '.join(wheres)}); a transcript's "
+                    "Parent must lead to a gene without a Parent",
+                    reason="parent_cycle",
+                    transcript_id=key,
+                )
+            chain.append(current)
+        return None
 
     def leftover_problems(self) -> list[AnnotationError]:
         """Problems of rows whose transcript never had a good row, at the end of the file."""

@@ -40,6 +40,8 @@ class TranscriptRows:
         where: ``file:line`` of the first row, for error messages.
         transcript_where: ``file:line`` of the transcript row (``""`` before one is read).
         gene_where: ``file:line`` of the row the gene id was taken from.
+        piece_where: ``file:line`` of each exon/CDS/stop_codon row, by ``(feature, start, end)``, so an
+            error about one names its row.
     """
 
     transcript_id: str
@@ -56,6 +58,7 @@ class TranscriptRows:
     stop_codons: list[tuple[int, int]] = field(default_factory=list)
     transcript_where: str = ""
     gene_where: str = ""
+    piece_where: dict[tuple[str, int, int], str] = field(default_factory=dict)
 
 
 def ordered_exons(rows: TranscriptRows) -> list[tuple[int, int]]:
@@ -70,7 +73,8 @@ def ordered_exons(rows: TranscriptRows) -> list[tuple[int, int]]:
     for (_, previous_end), (start, end) in itertools.pairwise(exons):
         if start <= previous_end:
             raise AnnotationError(
-                f"{rows.where}: transcript {rows.transcript_id} has overlapping exons "
+                f"{rows.piece_where.get(('exon', start, end), rows.where)}: transcript {rows.transcript_id} has "
+                "overlapping exons "
                 f"({rows.chromosome}:{start}-{end} starts before the previous exon ends at {previous_end})",
                 reason="overlapping_exons",
             )
@@ -119,8 +123,19 @@ def cds_in_transcript(rows: TranscriptRows, exons: list[tuple[int, int]]) -> tup
     if not rows.cds:
         return -1, -1
     pieces = [(start, end) for start, end, _ in rows.cds] + rows.stop_codons
-    for start, end in pieces:
-        transcript_position(rows, exons, start), transcript_position(rows, exons, end)  # each end in an exon
+    for feature, (start, end) in zip(["CDS"] * len(rows.cds) + ["stop_codon"] * len(rows.stop_codons), pieces,
+                                     strict=True):
+        try:
+            transcript_position(rows, exons, start), transcript_position(rows, exons, end)  # each end in an exon
+        except AnnotationError as error:  # name the row of the piece, not the transcript's first row
+            where = rows.piece_where.get((feature, start, end))
+            if where is None:
+                raise
+            raise AnnotationError(
+                f"{where}: transcript {rows.transcript_id} has a {feature} row ({rows.chromosome}:{start}-{end}) "
+                "outside its exons",
+                reason=error.reason,
+            ) from None
     low, high = min(start for start, _ in pieces), max(end for _, end in pieces)
     five_prime, three_prime = (high, low) if rows.strand == "-" else (low, high)
     cds_start = transcript_position(rows, exons, five_prime)

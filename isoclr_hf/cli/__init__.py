@@ -8,16 +8,25 @@ Errors: a problem with the input (a missing or broken model folder, a bad record
 and the exit code is 2, as for a bad command line; ``--debug`` prints the traceback too.
 ``transformers`` and ``huggingface_hub`` progress bars and load reports are silenced; the
 subcommands show their own progress.
+
+Start-up: ``isoclr --help`` imports no subcommand and ``isoclr COMMAND ...`` only COMMAND's module, whose
+top level imports no torch, transformers or datasets (they are imported where work starts), so help,
+bad command lines and an existing ``--out`` are answered in well under a second
+(benchmarks/cli_startup.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import importlib
+import importlib.util
+import os
 import sys
 import traceback
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 SUBCOMMANDS = {
     "build-corpus": "build_corpus",
@@ -54,17 +63,50 @@ def package_version() -> str:
         return "unknown"
 
 
-def _error_types() -> tuple[type[BaseException], ...]:
-    """What a subcommand raises for bad input: printed in one line instead of a traceback."""
-    from huggingface_hub.errors import HfHubHTTPError
+# Error types of modules that may not be imported yet: (module, class name). An error of one of these
+# types can only exist once its module is imported, so they are looked up only in sys.modules.
+_LAZY_ERROR_TYPES = (
+    ("huggingface_hub.errors", "HfHubHTTPError"),
+    ("isoclr_hf.annotations.errors", "AnnotationError"),
+    ("isoclr_hf.loading", "ModelLoadingError"),
+)
 
-    from ..annotations.errors import AnnotationError
-    from ..loading import ModelLoadingError
 
-    return (ValueError, OSError, AnnotationError, ModelLoadingError, HfHubHTTPError)
+def is_input_error(error: BaseException) -> bool:
+    """Whether a subcommand's error is bad input (printed in one line) rather than a bug (a traceback).
+
+    Looks the package's own error types up without importing them: ``isoclr`` imports torch and
+    transformers only where work starts.
+    """
+    if isinstance(error, (ValueError, OSError)):
+        return True
+    for module_name, class_name in _LAZY_ERROR_TYPES:
+        module = sys.modules.get(module_name)
+        error_type = getattr(module, class_name, None) if module is not None else None
+        if isinstance(error_type, type) and isinstance(error, error_type):
+            return True
+    return False
 
 
-def build_parser() -> argparse.ArgumentParser:
+def subcommand_summary(name: str) -> str:
+    """The first line of a subcommand module's docstring, read from its source without importing it."""
+    spec = importlib.util.find_spec(f"{__name__}.{SUBCOMMANDS[name]}")
+    source = Path(spec.origin).read_text(encoding="utf-8") if spec is not None and spec.origin else ""
+    docstring = ast.get_docstring(ast.parse(source)) if source else None
+    return (docstring or name).strip().splitlines()[0]
+
+
+def chosen_subcommand(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line (the first word that is one), or None."""
+    return next((word for word in argv if word in SUBCOMMANDS), None)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The ``isoclr`` parser; only the subcommand named in ``argv`` is imported (all of them when ``argv`` is None).
+
+    The other subcommands appear in ``isoclr --help`` with the first line of their docstring, read from
+    the source: ``isoclr --help`` imports no subcommand, ``isoclr embed --help`` only ``embed``.
+    """
     parser = argparse.ArgumentParser(
         prog="isoclr",
         description="IsoCLR RNA foundation models.",
@@ -74,7 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
     parser.add_argument("--debug", action="store_true", help="On an error, print the traceback too.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    chosen = None if argv is None else chosen_subcommand(argv)
     for name, module_name in SUBCOMMANDS.items():
+        if argv is not None and name != chosen:
+            commands.add_parser(name, help=subcommand_summary(name))
+            continue
         module = importlib.import_module(f"{__name__}.{module_name}")
         summary = (module.__doc__ or name).strip().splitlines()[0]
         sub = commands.add_parser(name, help=summary, description=module.__doc__, formatter_class=HelpFormatter)
@@ -88,7 +134,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 @contextlib.contextmanager
 def quiet_libraries() -> Iterator[None]:
-    """Silence transformers' and huggingface_hub's progress bars and load reports; restore them after."""
+    """Silence transformers' and huggingface_hub's progress bars and load reports; restore them after.
+
+    Libraries not imported yet are silenced through their environment variables (read when they are
+    imported), so entering this imports neither.
+    """
+    if "transformers" not in sys.modules:
+        with _quiet_environment():
+            yield
+        return
     import huggingface_hub.utils as hub_utils
     from transformers.utils import logging as transformers_logging
 
@@ -108,13 +162,43 @@ def quiet_libraries() -> Iterator[None]:
             hub_utils.enable_progress_bars()
 
 
+# Read by transformers and huggingface_hub when they are imported.
+_QUIET_ENVIRONMENT = {"TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+
+
+@contextlib.contextmanager
+def _quiet_environment() -> Iterator[None]:
+    """Quiet transformers/huggingface_hub through the environment; undo it after, also in libraries loaded meanwhile."""
+    saved = {name: os.environ.get(name) for name in _QUIET_ENVIRONMENT}
+    os.environ.update(_QUIET_ENVIRONMENT)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        if "transformers" in sys.modules:  # loaded during the run with the quiet settings: give back the defaults
+            import huggingface_hub.utils as hub_utils
+            from transformers.utils import logging as transformers_logging
+
+            transformers_logging.set_verbosity(transformers_logging._get_default_logging_level())
+            if saved["HF_HUB_DISABLE_PROGRESS_BARS"] is None:
+                transformers_logging.enable_progress_bar()
+                hub_utils.enable_progress_bars()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``isoclr COMMAND ...``; returns the process exit code (0, or 2 after an error)."""
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         with quiet_libraries():
             return int(args.run(args) or 0)
-    except _error_types() as error:
+    except Exception as error:
+        if not is_input_error(error):
+            raise
         if args.debug:
             traceback.print_exc()
         message = " ".join(str(error).split()) or type(error).__name__

@@ -29,33 +29,18 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm.auto import tqdm
+if TYPE_CHECKING:
+    from ..annotations import SkipLog, TranscriptRecord
+    from ..corpus.card import CorpusSource
 
-from ..annotations import (
-    SkipLog,
-    TranscriptRecord,
-    read_annotation,
-    read_mrnabench_parquet,
-    read_sqanti,
-    read_transcript_fasta,
-)
-from ..corpus import OrthologyTable, build_corpus, save_corpus, summarize_corpus
-from ..corpus.card import CorpusSource, render_corpus_card
-from ..corpus.sources import (
-    DATA_DIR,
-    DEMO_ORTHOLOGY,
-    HCOP_ORTHOLOGY,
-    KINDS,
-    ORTHOLOGY_ORIGINS,
-    all_real_orthology,
-    all_real_sources,
-    read_bundled_source,
-)
-from ..corpus.sources import demo_sources as bundled_sources
-from ..corpus.splits import check_fractions
-from ..models.isoclr.configuration_isoclr import IsoCLRConfig
+# The readers and the corpus (pandas, datasets, torch) are imported in run(): `isoclr build-corpus --help`,
+# a bad command line and an existing --out are answered without them. The defaults the help shows are
+# held equal to their sources by tests/cli/test_startup.py.
+DEMO_ORTHOLOGY = "orthology/human_mouse_1to1_orthologs.tsv"  # isoclr_hf.corpus.sources.DEMO_ORTHOLOGY
+HCOP_ORTHOLOGY = "orthology/babelgene_hcop_human_to_19species.tsv.gz"  # isoclr_hf.corpus.sources.HCOP_ORTHOLOGY
+DEFAULT_MAX_LENGTH = 12_288  # IsoCLRConfig().max_sequence_length
 
 SOURCE_KINDS = {"--gtf": "gtf", "--transcripts": "transcripts", "--mrnabench": "mrnabench"}
 SOURCE_OPTIONS = {
@@ -142,7 +127,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", required=True, type=Path, help="corpus folder to create")
     parser.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
-    parser.add_argument("--max-length", type=int, default=IsoCLRConfig().max_sequence_length,
+    parser.add_argument("--max-length", type=int, default=DEFAULT_MAX_LENGTH,
                         help="leave out longer transcripts; the default is the model's max_sequence_length")
     parser.add_argument(
         "--biotype", action="append", default=None, help="keep only this transcript biotype; repeatable"
@@ -215,6 +200,9 @@ def check_out(out: Path, overwrite: bool) -> None:
 
 def read_source(source: dict[str, Any], on_error: str, skipped: Counter[str]) -> Iterator[TranscriptRecord]:
     """The records of one source, by the reader its options call for."""
+    from ..annotations import read_annotation, read_mrnabench_parquet, read_sqanti, read_transcript_fasta
+    from ..corpus.sources import KINDS, read_bundled_source
+
     kind, path, species = source["kind"], source["path"], source["species"]
     if kind == "gtf":
         return read_annotation(path, source["genome"], species=species, on_error=on_error, skipped=skipped)
@@ -232,6 +220,8 @@ def read_source(source: dict[str, Any], on_error: str, skipped: Counter[str]) ->
 
 
 def _card_source(source: dict[str, Any]) -> CorpusSource:
+    from ..corpus.card import CorpusSource
+
     files = [
         source[key] for key in ("path", "genome", "annotation", "classification", "sequences") if key in source
     ]
@@ -266,6 +256,15 @@ def _source_records(source: dict[str, Any], on_error: str, skipped: SkipLog) -> 
 def run(args: argparse.Namespace) -> int:
     """Build the corpus; every bad input raises ``ValueError``/``OSError`` naming it, before the output appears."""
     check_out(args.out, args.overwrite)  # before reading anything
+    from tqdm.auto import tqdm
+
+    from ..annotations import SkipLog
+    from ..corpus import OrthologyTable, build_corpus, save_corpus, summarize_corpus
+    from ..corpus.card import render_corpus_card
+    from ..corpus.sources import DATA_DIR, ORTHOLOGY_ORIGINS, all_real_orthology, all_real_sources
+    from ..corpus.sources import demo_sources as bundled_sources
+    from ..corpus.splits import check_fractions
+
     check_fractions(args.validation_fraction, args.test_fraction)
     if args.min_isoforms < 1 or args.max_length < 1:
         raise ValueError(f"--min-isoforms ({args.min_isoforms}) and --max-length ({args.max_length}) must be >= 1")
@@ -358,4 +357,4 @@ def format_summary(summary: dict[str, Any], out: Path) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["add_arguments", "bundled_sources", "format_summary", "run"]
+__all__ = ["add_arguments", "format_summary", "run"]

@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..models.orthrus.conversion_orthrus import convert_orthrus, summarize
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", type=Path, metavar="SRC",
@@ -27,6 +25,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..models.orthrus.conversion_orthrus import convert_orthrus, summarize  # torch, transformers: work starts
+
     out = convert_orthrus(args.source, args.out)
     sizes = summarize(out)
     print(f"Converted {args.source} -> {out}: {sizes['n_tracks']} tracks, d={sizes['hidden_size']}, "

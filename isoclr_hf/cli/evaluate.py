@@ -29,31 +29,28 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..evaluation.comparison import ComparisonSettings, run_comparison
-from ..evaluation.embedding_cache import default_cache_dir
-from ..evaluation.fine_tuning.settings import (
-    FineTuneSettings,
-    add_fine_tuning_options,
-    option_names,
-    settings_from_options,
+from ..evaluation.defaults import (
+    DEFAULT_FRACTIONS,
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_MIN_TRAIN,
+    DEFAULT_SEEDS,
+    EMBEDDING_BATCH_SIZE,
+    TASK_FILE_FORMATS,
+    TASK_NAMES,
+    default_cache_dir,
 )
-from ..evaluation.low_data import DEFAULT_FRACTIONS, DEFAULT_MIN_TRAIN, DEFAULT_SEEDS
-from ..evaluation.probes.runs import is_classification
-from ..evaluation.reports.plots import plot_embedding_map, plot_low_data_curve, plot_predicted_vs_measured
-from ..evaluation.reports.writing import (
-    report_dict,
-    write_json,
-    write_markdown,
-)
-from ..evaluation.tasks.files import TASK_FILE_FORMATS, TaskColumns
-from ..evaluation.tasks.registry import Task, load_tasks, task_names
-from ..evaluation.tasks.splits import MIN_TEST_EXAMPLES, evaluation_splits
-from ..hub.package import prepare_model_folder
-from ..loading import load_encoder, resolve_model_path
-from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification
-from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
+from ..evaluation.fine_tuning.settings import FineTuneSettings, add_fine_tuning_options, option_names
+
+if TYPE_CHECKING:
+    from ..evaluation.comparison import ComparisonSettings
+    from ..evaluation.tasks.files import TaskColumns
+    from ..evaluation.tasks.registry import Task
+
+# Only light modules above: the evaluation, models and plots (numpy, pandas, torch, transformers,
+# matplotlib) are imported in the functions that use them, so `isoclr evaluate --help`, a bad command line
+# and an existing --out are answered at once.
 
 
 def _floats(text: str) -> tuple[float, ...]:
@@ -79,7 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Allow a model that is not an IsoCLR model, running the code in its folder. "
                              "IsoCLR folders always load with this package's classes.")
     parser.add_argument("--task", required=True,
-                        help=f"One of {', '.join(task_names())}, or a task file: {TASK_FILE_FORMATS}, with a "
+                        help=f"One of {', '.join(TASK_NAMES)}, or a task file: {TASK_FILE_FORMATS}, with a "
                              "header; the mRNABench layout (sequence, cds, splice, target, gene) needs no column "
                              "options.")
     parser.add_argument("--sequence-column", default=None, metavar="NAME",
@@ -103,7 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="Write into an existing --out, replacing its report, plots and head/.")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="Folder with benchmarks/ and pretraining/ (the repository's data/ when not given).")
-    parser.add_argument("--max-examples", type=int, default=2000,
+    parser.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES,
                         help="Subsample the task to about this many examples, whole genes/UTRs at a time "
                              "(recorded in the report).")
     parser.add_argument("--full", action="store_true", help="Use every example (ignores --max-examples).")
@@ -122,7 +119,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fine-tune-seeds", type=_ints, default=None,
                         help="Split seeds of the fine-tuning runs (default: every --seeds value).")
     parser.add_argument("--batch-size", type=int, default=None,
-                        help=f"Transcripts per batch, for embedding (default {ComparisonSettings.batch_size}) and for "
+                        help=f"Transcripts per batch, for embedding (default {EMBEDDING_BATCH_SIZE}) and for "
                              f"fine-tuning (default {FineTuneSettings.batch_size}).")
     # The seed of a fine-tuning run is its split seed; the batch size is shared with embedding (above).
     add_fine_tuning_options(parser, unset=True, skip=("seed", "batch_size"))
@@ -153,6 +150,10 @@ def write_head(head: Any, tokenizer: Any, folder: Path, *, report: dict[str, Any
     classification). A head from other code (an Orthrus head, or a model loaded with --trust-remote-code) is
     saved as its own code saves it, without a card: the card's renderer is IsoCLR's.
     """
+    from ..hub.package import prepare_model_folder
+    from ..models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification
+    from ..models.isoclr.tokenization_isoclr import IsoCLRTokenizer
+
     if isinstance(head, IsoCLRForSequenceClassification) and isinstance(tokenizer, IsoCLRTokenizer):
         return prepare_model_folder(head.to("cpu"), tokenizer, folder, evaluation_report=report)
     head.save_pretrained(folder)
@@ -180,6 +181,9 @@ def fine_tuning_requested(args: argparse.Namespace) -> bool:
 
 def settings_from_args(args: argparse.Namespace) -> ComparisonSettings:
     """The comparison settings the command line asks for."""
+    from ..evaluation.comparison import ComparisonSettings
+    from ..evaluation.fine_tuning.settings import settings_from_options
+
     fine_tune = fine_tuning_requested(args)
     return ComparisonSettings(
         fractions=args.fractions,
@@ -189,13 +193,15 @@ def settings_from_args(args: argparse.Namespace) -> ComparisonSettings:
         fine_tune_seeds=args.fine_tune_seeds,
         fine_tune=settings_from_options(args),
         max_examples=None if args.full else args.max_examples,
-        batch_size=ComparisonSettings.batch_size if args.batch_size is None else args.batch_size,
+        batch_size=EMBEDDING_BATCH_SIZE if args.batch_size is None else args.batch_size,
         cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
     )
 
 
 def columns_from_args(args: argparse.Namespace) -> TaskColumns | None:
     """The task-file columns the command line names (``None`` when no column option is given)."""
+    from ..evaluation.tasks.files import TaskColumns
+
     options = (args.sequence_column, args.target_column, args.group_column, args.cds_column, args.exon_ends_column)
     if all(option is None for option in options):
         return None
@@ -207,6 +213,8 @@ def columns_from_args(args: argparse.Namespace) -> TaskColumns | None:
 
 def check_test_splits(task: Task, settings: ComparisonSettings) -> None:
     """Refuse, before any work, a task with fewer than MIN_TEST_EXAMPLES test examples on any split seed."""
+    from ..evaluation.tasks.splits import MIN_TEST_EXAMPLES, evaluation_splits
+
     seeds = tuple(settings.seeds)
     tune_seeds = getattr(settings, "fine_tune_seeds", None)
     if settings.fine_tune_fractions and tune_seeds:
@@ -219,6 +227,10 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     out: Path = args.out
     check_output(out, args.overwrite)
+    fine_tuning_requested(args)  # a fine-tuning option without --fine-tune, before the heavy imports
+    from ..evaluation.tasks.registry import load_tasks
+    from ..loading import load_encoder, resolve_model_path
+
     settings = settings_from_args(args)
     model_path = resolve_model_path(args.model, announce=print)
     # A local folder as the model (a run's final/); a Hub id as given, not its cache folder.
@@ -241,6 +253,11 @@ def run(args: argparse.Namespace) -> int:
 def evaluate_task(task: Task, out: Path, args: argparse.Namespace, settings: ComparisonSettings,
                   model_path: Path, model_name: str, started: float) -> None:
     """Compare, plot and write one task's report (and head) into ``out``."""
+    from ..evaluation.comparison import run_comparison
+    from ..evaluation.probes.runs import is_classification
+    from ..evaluation.reports.plots import plot_embedding_map, plot_low_data_curve, plot_predicted_vs_measured
+    from ..evaluation.reports.writing import report_dict, write_json, write_markdown
+
     outcome = run_comparison(task, model_path, settings=settings, progress=not args.quiet,
                              trust_remote_code=args.trust_remote_code, announce=print)
     out.mkdir(parents=True, exist_ok=True)

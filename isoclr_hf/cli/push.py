@@ -18,10 +18,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..corpus.hub import is_corpus_folder, push_corpus_to_hub
-from ..hub.cards import CardDetails
-from ..hub.push import push_model_folder
-from ..loading import read_config_dict, resolve_model_path
+# The Hub and model modules (torch, transformers, datasets) are imported in run(): `isoclr push --help` and a
+# bad command line are answered without them.
 
 
 def _markdown(path: Path | None) -> str | None:
@@ -57,6 +55,11 @@ MODEL_CARD_OPTIONS = ("evaluation_report", "dataset", "base_model", "training_da
 
 
 def run(args: argparse.Namespace) -> int:
+    from ..corpus.hub import is_corpus_folder
+    from ..hub.cards import CardDetails
+    from ..hub.push import push_model_folder
+    from ..loading import read_config_dict, resolve_model_path
+
     if args.corpus is not None:
         return push_corpus(args)
     if is_corpus_folder(args.model) and not (args.model / "config.json").is_file():
@@ -89,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
 
 def push_corpus(args: argparse.Namespace) -> int:
     """Push a ``build-corpus`` folder as a dataset repository; model-card options are refused."""
+    from ..corpus.hub import push_corpus_to_hub
+
     given = [f"--{name.replace('_', '-')}" for name in MODEL_CARD_OPTIONS if getattr(args, name)]
     if given:
         raise ValueError(f"{', '.join(given)} describe a model card; a corpus folder brings its own card "

@@ -76,6 +76,49 @@ def save_corpus(
     return out_dir
 
 
+class CorpusError(ValueError):
+    """A corpus folder with a missing or damaged file, or without a needed split; the message names which."""
+
+
+def check_corpus_files(path: Path) -> None:
+    """Refuse a corpus folder with a missing ``state.json``/``dataset_info.json``, or a missing or damaged shard.
+
+    Every Arrow shard listed in a split's ``state.json`` is opened and read through a memory map (no copy),
+    so a truncated file is named here instead of failing inside ``datasets`` with a raw pyarrow error; so
+    is a split that lists no shard at all (``datasets.load_from_disk`` fails on it with an IndexError).
+
+    Raises:
+        CorpusError: naming the file and the problem.
+    """
+    import pyarrow as pa
+
+    rebuild = f"rebuild the corpus with `isoclr build-corpus` (the corpus at {path} is damaged)"
+    try:
+        splits = json.loads((path / "dataset_dict.json").read_text(encoding="utf-8"))["splits"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CorpusError(f"{path / 'dataset_dict.json'}: not readable ({error}); {rebuild}") from None
+    for split in splits:
+        folder = path / str(split)
+        for name in ("state.json", "dataset_info.json"):
+            if not (folder / name).is_file():
+                raise CorpusError(f"{folder / name}: missing (split {split!r}); {rebuild}")
+        try:
+            shards = [entry["filename"] for entry in json.loads((folder / "state.json").read_text())["_data_files"]]
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise CorpusError(f"{folder / 'state.json'}: not readable ({error}); {rebuild}") from None
+        for shard in shards:
+            file = folder / shard
+            if not file.is_file():
+                raise CorpusError(f"{file}: missing Arrow shard of split {split!r} (listed in state.json); {rebuild}")
+            try:
+                with pa.memory_map(str(file)) as source:
+                    pa.ipc.open_stream(source).read_all()
+            except (pa.ArrowInvalid, OSError) as error:
+                raise CorpusError(f"{file}: damaged Arrow shard of split {split!r} ({error}); {rebuild}") from None
+        if not shards:  # an empty split written without a shard: datasets cannot open it (save_corpus writes one)
+            raise CorpusError(f"{folder / 'state.json'}: split {split!r} lists no Arrow shard; {rebuild}")
+
+
 def load_corpus(path: str | os.PathLike[str]) -> datasets.DatasetDict:
     """Load a corpus folder written by :func:`save_corpus` (``isoclr build-corpus``).
 
@@ -83,15 +126,17 @@ def load_corpus(path: str | os.PathLike[str]) -> datasets.DatasetDict:
         ``DatasetDict`` with ``train``, ``validation`` and ``test``; one row per gene set.
 
     Raises:
-        FileNotFoundError / ValueError: not a corpus folder.
+        FileNotFoundError: not a corpus folder (no ``dataset_dict.json``).
+        CorpusError: a missing or damaged file (named), or a missing split.
     """
     path = Path(path)
     if not (path / "dataset_dict.json").is_file():
         raise FileNotFoundError(
             f"{path} is not a corpus folder (no dataset_dict.json); build one with isoclr build-corpus"
         )
+    check_corpus_files(path)
     corpus = datasets.load_from_disk(str(path))
     missing = [name for name in SPLIT_NAMES if name not in corpus]
     if not isinstance(corpus, datasets.DatasetDict) or missing:
-        raise ValueError(f"{path}: corpus lacks the split(s) {', '.join(missing)}")
+        raise CorpusError(f"{path}: corpus lacks the split(s) {', '.join(missing)}")
     return corpus

@@ -36,6 +36,7 @@ from transformers import PreTrainedTokenizerBase
 
 from ..loading import load_encoder, load_tokenizer, resolve_model_path
 from ..models.isoclr.modeling_isoclr import IsoCLRModel
+from .defaults import DEFAULT_MAX_EXAMPLES, EMBEDDING_BATCH_SIZE
 from .embedding_cache import cached_embeddings
 from .fine_tuning.runs import estimate_fine_tuning, fine_tune_run, fine_tuning_runs
 from .fine_tuning.settings import FineTuneSettings
@@ -73,8 +74,8 @@ class ComparisonSettings:
     fine_tune_fractions: tuple[float, ...] = ()
     fine_tune_seeds: tuple[int, ...] | None = None
     fine_tune: FineTuneSettings = field(default_factory=FineTuneSettings)
-    max_examples: int | None = 2000
-    batch_size: int = 64
+    max_examples: int | None = DEFAULT_MAX_EXAMPLES
+    batch_size: int = EMBEDDING_BATCH_SIZE
     split_seed: int = 0
     init_seed: int = 0
     cache_dir: Path | None = None
@@ -131,7 +132,8 @@ def run_comparison(
 ) -> ComparisonOutcome:
     """Probe, fine-tune (when asked) and compare on one task; see the module docstring.
 
-    ``announce`` gets the fine-tuning time estimate before fine-tuning starts and the cache hits
+    ``announce`` gets the fine-tuning time estimate before fine-tuning starts (and the time taken against it
+    after), and the cache hits
     (default: ``print`` for the estimate, nothing for cache hits).
 
     ``model_path`` is loaded strictly (see :mod:`isoclr_hf.loading`): IsoCLR folders with
@@ -224,6 +226,10 @@ def run_comparison(
                 if name == "pretrained":
                     head = model
     timings["fine_tuning_s"] = time.perf_counter() - start
+    if runs:  # the estimate against the actual time, so a user learns how far to trust the next estimate
+        (announce or print)(estimate.against(timings["fine_tuning_s"]))
+        task.notes.append(estimate.against(timings["fine_tuning_s"]))
+        timings["fine_tuning_estimate_s"] = estimate.seconds
     split = splits[seeds[0]]
     return ComparisonOutcome(task, split, results, test_predictions, embeddings, head, sorted(floored), timings,
                              tokenizer, splits=splits, merged_fractions=merged)

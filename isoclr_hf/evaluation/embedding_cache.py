@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import warnings
 import zipfile
 from collections.abc import Callable, Sequence
@@ -41,16 +40,11 @@ from .. import __version__
 from ..annotations.records import TranscriptRecord
 from ..atomic_files import atomic_write
 from ..inference import embed_records
+from .defaults import default_cache_dir
 
 CACHE_FORMAT = 1
 WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 _CHUNK = 1 << 20
-
-
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/isoclr_hf/embeddings``, by default ``~/.cache/isoclr_hf/embeddings``."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
-    return Path(base) / "isoclr_hf" / "embeddings"
 
 
 def _update_with_file(digest: hashlib._Hash, path: Path) -> None:
@@ -172,7 +166,7 @@ def cached_embeddings(
     """
     def embed() -> np.ndarray:
         return embed_records(model, tokenizer, list(records), batch_size=batch_size, progress=progress,
-                             truncation=True)
+                             truncation=True, description=f"embedding {task_name} ({role})")
 
     if cache_dir is None:
         return embed()

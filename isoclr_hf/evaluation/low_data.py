@@ -17,11 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DEFAULT_FRACTIONS = (0.005, 0.01, 0.1, 1.0)
-# Five seeds: each is a split seed (a new grouped split) and the seed of the subset draws on it.
-DEFAULT_SEEDS = (0, 1, 2, 3, 4)
-# Fewest training examples a probe or fine-tuning run gets, whatever the fraction.
-DEFAULT_MIN_TRAIN = 10
+from .defaults import DEFAULT_FRACTIONS, DEFAULT_MIN_TRAIN, DEFAULT_SEEDS
 
 
 @dataclass(frozen=True)

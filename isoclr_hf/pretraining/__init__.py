@@ -14,39 +14,41 @@ this process's batches, in memory-mapped or streamed form), ``loop`` (the loop),
 dying with the launcher). Fine-tuning is evaluation's (:mod:`isoclr_hf.evaluation.fine_tuning`).
 """
 
-from .batching import (
-    ContrastivePairCollator,
-    bucketed_batches,
-    padded_fraction,
-    random_batches,
-    shard_batch,
-    stream_bucketed_batches,
-)
-from .config import PretrainingConfig, parse_pretraining_config
-from .loop import run_pretraining
-from .pairs import (
-    GeneSetPairDataset,
-    gene_set_pair_weights,
-    gene_set_weight_normaliser,
-    pair_lengths,
-    sample_epoch_pairs,
-    stream_pairs,
-)
+from __future__ import annotations
 
-__all__ = [
-    "ContrastivePairCollator",
-    "GeneSetPairDataset",
-    "PretrainingConfig",
-    "bucketed_batches",
-    "gene_set_pair_weights",
-    "gene_set_weight_normaliser",
-    "padded_fraction",
-    "pair_lengths",
-    "parse_pretraining_config",
-    "random_batches",
-    "run_pretraining",
-    "sample_epoch_pairs",
-    "shard_batch",
-    "stream_bucketed_batches",
-    "stream_pairs",
-]
+import importlib
+from typing import Any
+
+# Each exported name and its module, imported on first access (PEP 562): `training/pretrain.py --help` reads
+# only ``config`` and answers without importing torch, accelerate or datasets.
+_EXPORTS = {
+    "ContrastivePairCollator": "batching",
+    "bucketed_batches": "batching",
+    "padded_fraction": "batching",
+    "random_batches": "batching",
+    "shard_batch": "batching",
+    "stream_bucketed_batches": "batching",
+    "PretrainingConfig": "config",
+    "parse_pretraining_config": "config",
+    "run_pretraining": "loop",
+    "GeneSetPairDataset": "pairs",
+    "gene_set_pair_weights": "pairs",
+    "gene_set_weight_normaliser": "pairs",
+    "pair_lengths": "pairs",
+    "sample_epoch_pairs": "pairs",
+    "stream_pairs": "pairs",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,8 +1,10 @@
 """Settings of a pretraining run: a YAML preset (``training/configs/``) plus command-line overrides.
 
-:class:`PretrainingConfig` is the single source of the options: ``transformers.HfArgumentParser``
-makes every field a command-line option of the same name (``--learning_rate 0.001``, booleans as
-``--streaming true``), and ``--config FILE`` supplies a YAML preset whose values replace the
+:class:`PretrainingConfig` is the single source of the options: :func:`build_argument_parser` makes
+every field a command-line option of the same name (``--learning_rate 0.001``, booleans as
+``--streaming true``) with the field's help and default, as ``transformers.HfArgumentParser`` would
+(without importing transformers, so ``--help`` answers at once), and ``--config FILE``
+supplies a YAML preset whose values replace the
 defaults below. Precedence: command line > ``--config`` file > the defaults below (the paper's
 recipe, IsoCLR-S). ``null`` (or ``~``) on the command line sets an optional field to None;
 ``model_overrides`` takes a YAML/JSON mapping; YAML 1.1's ``mixed_precision: no`` (read as false)
@@ -17,29 +19,36 @@ import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from transformers import HfArgumentParser
 
-from .cropping import CropPolicy
+if TYPE_CHECKING:  # cropping imports torch and the tokenizer: --help answers without them
+    from .cropping import CropPolicy
+
+
+def option(default: Any, help: str) -> Any:
+    """A field with its help text, which ``--help`` shows with the default."""
+    return field(default=default, metadata={"help": help})
 
 
 @dataclass
 class PretrainingConfig:
     """One pretraining run. Defaults follow the paper (Fradkin et al. 2023) where it says."""
 
-    corpus: str = ""  # folder written by `isoclr build-corpus` (DatasetDict with train/validation/test)
-    output_dir: str = "runs/pretrain"  # checkpoints/, final/, metrics.jsonl, tensorboard logs
-    train_split: str = "train"
-    eval_split: str = "validation"  # held-out gene sets for the retrieval evaluation
-    # IsoCLRConfig preset (isoclr-s, isoclr-m, isoclr-l) or OrthrusConfig preset (orthrus = orthrus-large,
-    # orthrus-base, orthrus-cpu-small)
-    model: str = "isoclr-s"
-    # fields of the preset's config, e.g. dropout; on the command line as YAML/JSON: '{stem_filters: 8}'
-    model_overrides: dict[str, Any] | str | None = field(default_factory=dict)
-    # training crop of each view (5' end kept); null: the model's max_sequence_length (paper: 12,288 nt)
-    max_length: int | None = None
+    corpus: str = option("", "Folder written by `isoclr build-corpus` (DatasetDict with train/validation/test).")
+    output_dir: str = option("runs/pretrain", "Run folder: checkpoints/, final/, metrics.jsonl, tensorboard logs.")
+    train_split: str = option("train", "Corpus split the pairs are drawn from.")
+    eval_split: str = option("validation", "Held-out gene sets for the retrieval evaluation.")
+    model: str = option("isoclr-s", "IsoCLRConfig preset (isoclr-s, isoclr-m, isoclr-l) or OrthrusConfig preset "
+                        "(orthrus = orthrus-large, orthrus-base, orthrus-cpu-small).")
+    model_overrides: dict[str, Any] | str | None = field(
+        default_factory=dict,
+        metadata={"help": "Fields of the preset's config, e.g. dropout; on the command line as YAML/JSON: "
+                          "'{stem_filters: 8}'."},
+    )
+    max_length: int | None = option(None, "Training crop of each view (5' end kept); null: the model's "
+                                    "max_sequence_length (paper: 12,288 nt).")
     # Augmentations of the IsoCLR paper and where they live: positive pairs from alternative splicing and
     # gene duplication/orthology (the corpus's gene sets: `isoclr build-corpus --orthology`), masking of each
     # view (model_overrides: mask_fraction 0.15, mask_value 0.25, the paper's), and the crop of each view (below).
@@ -56,34 +65,39 @@ class PretrainingConfig:
                           "is the transcript's 3' end window; 0 is uniform, 0.5 puts at least one view on the "
                           "3' end half of the time. Must be 0 with five_prime."},
     )
-    seed: int = 0  # model init, masking, pair draws and batch order all follow from it
-    per_device_batch_size: int = 256  # paper: 1024 pairs per step = 256 on each of 4 GPUs
-    gradient_accumulation_steps: int = 1  # negatives come from one micro-batch (all processes)
-    epochs: int = 1000  # paper
-    max_steps: int | None = None  # optimizer steps; overrides `epochs` when set
-    stop_after_steps: int | None = None  # checkpoint and stop early (time-limited jobs); resume later
-    learning_rate: float = 0.01  # paper: AdamW, lr 0.01
-    weight_decay: float = 1e-6  # paper
-    adam_beta1: float = 0.9
-    adam_beta2: float = 0.999
-    warmup_fraction: float = 0.05  # linear warmup over this fraction of the steps, then cosine decay
-    max_grad_norm: float | None = 1.0  # gradient clipping; null to disable
-    mixed_precision: str | None = None  # "no", "bf16" or "fp16"; null: as `accelerate launch --mixed_precision` says
-    cpu: bool = False  # force the CPU even where a GPU is present
-    bucketing: bool = True  # length-bucketed batches (little padding); false for random batches
-    mega_batch_batches: int = 64  # pairs are sorted by length within chunks of this many batches
-    max_nucleotides_per_batch: int | None = None  # optional padded-position budget per global batch
-    num_workers: int = 0  # DataLoader workers tokenizing batches
-    streaming: bool = False  # read the corpus as a stream split by process (needs max_steps)
-    shuffle_buffer: int = 10000  # gene sets in the streaming shuffle buffer
-    log_every: int = 10  # optimizer steps between metric logs
-    log_with: str | None = "tensorboard"  # any accelerate tracker ("wandb", "all", ...) or null
-    eval_every: int = 500  # optimizer steps between retrieval evaluations (also at start and end); 0: ends only
-    eval_batch_size: int = 64
-    checkpoint_every: int = 1000  # optimizer steps between save_state checkpoints; 0: never
-    keep_checkpoints: int = 2  # most recent checkpoints kept
-    resume_from_checkpoint: str | None = None  # "latest" or a checkpoint folder
-    progress_bar: bool = True
+    seed: int = option(0, "Model init, masking, pair draws and batch order all follow from it.")
+    per_device_batch_size: int = option(256, "Pairs per process and step (paper: 1024 pairs per step = 256 on "
+                                        "each of 4 GPUs).")
+    gradient_accumulation_steps: int = option(1, "Micro-batches per optimizer step; negatives come from one "
+                                              "micro-batch (all processes).")
+    epochs: int = option(1000, "Passes over the gene sets (paper: 1000).")
+    max_steps: int | None = option(None, "Optimizer steps; overrides --epochs when set.")
+    stop_after_steps: int | None = option(None, "Checkpoint and stop after this many steps (time-limited jobs); "
+                                          "resume later.")
+    learning_rate: float = option(0.01, "Peak AdamW learning rate (paper: 0.01).")
+    weight_decay: float = option(1e-6, "AdamW weight decay (paper: 1e-6).")
+    adam_beta1: float = option(0.9, "AdamW beta1.")
+    adam_beta2: float = option(0.999, "AdamW beta2.")
+    warmup_fraction: float = option(0.05, "Linear warmup over this fraction of the steps, then cosine decay.")
+    max_grad_norm: float | None = option(1.0, "Gradient clipping norm; null to disable.")
+    mixed_precision: str | None = option(None, '"no", "bf16" or "fp16"; null: as `accelerate launch '
+                                         '--mixed_precision` says. The run prints the precision it uses.')
+    cpu: bool = option(False, "Force the CPU even where a GPU is present.")
+    bucketing: bool = option(True, "Length-bucketed batches (little padding); false for random batches.")
+    mega_batch_batches: int = option(64, "Pairs are sorted by length within chunks of this many batches.")
+    max_nucleotides_per_batch: int | None = option(None, "Optional padded-position budget per global batch.")
+    num_workers: int = option(0, "DataLoader workers tokenizing batches.")
+    streaming: bool = option(False, "Read the corpus as a stream split by process (needs --max_steps).")
+    shuffle_buffer: int = option(10000, "Gene sets in the streaming shuffle buffer.")
+    log_every: int = option(10, "Optimizer steps between metric logs.")
+    log_with: str | None = option("tensorboard", 'Any accelerate tracker ("wandb", "all", ...) or null.')
+    eval_every: int = option(500, "Optimizer steps between retrieval evaluations (also at start and end); "
+                             "0: at the ends only.")
+    eval_batch_size: int = option(64, "Transcripts per batch in the retrieval evaluation.")
+    checkpoint_every: int = option(1000, "Optimizer steps between save_state checkpoints; 0: never.")
+    keep_checkpoints: int = option(2, "Most recent checkpoints kept.")
+    resume_from_checkpoint: str | None = option(None, '"latest" or a checkpoint folder.')
+    progress_bar: bool = option(True, "Show a progress bar (main process).")
 
     def __post_init__(self) -> None:
         if self.mixed_precision is False:
@@ -114,6 +128,8 @@ class PretrainingConfig:
 
     def crop_policy(self) -> CropPolicy:
         """Where views are cut (:class:`~isoclr_hf.pretraining.cropping.CropPolicy`)."""
+        from .cropping import CropPolicy
+
         return CropPolicy(self.crop_position, self.crop_three_prime_fraction)
 
 
@@ -143,18 +159,57 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     return values
 
 
-def build_argument_parser() -> HfArgumentParser:
-    """``HfArgumentParser`` over :class:`PretrainingConfig`, plus ``--config FILE``."""
-    parser = HfArgumentParser(
-        PretrainingConfig, description="IsoCLR contrastive pretraining (launch with `accelerate launch`)."
+def _boolean(text: str | bool) -> bool:
+    """``--streaming true``/``false`` (and yes/no, 1/0), as ``HfArgumentParser`` reads booleans."""
+    if isinstance(text, bool):
+        return text
+    if text.lower() in ("yes", "true", "t", "y", "1"):
+        return True
+    if text.lower() in ("no", "false", "f", "n", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"Truthy value expected: got {text} but expected one of yes/no, true/false, t/f, "
+                                     "y/n, 1/0 (case insensitive).")
+
+
+_boolean.__name__ = "boolean"
+
+
+def build_argument_parser() -> argparse.ArgumentParser:
+    """Every :class:`PretrainingConfig` field as an option, with its help and default, plus ``--config FILE``.
+
+    The options are those ``transformers.HfArgumentParser`` makes of the dataclass (``--name`` and
+    ``--name-with-hyphens``, booleans as ``--flag [true|false]`` plus ``--no_flag`` for those on by default,
+    ``null`` for optional fields; ``tests/pretraining/test_config.py`` holds the two equal), built here without
+    importing transformers, which takes seconds: ``training/pretrain.py --help`` answers at once.
+    """
+    parser = argparse.ArgumentParser(
+        description="IsoCLR contrastive pretraining (launch with `accelerate launch`).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--config", help="YAML preset, e.g. training/configs/demo_cpu.yaml")
-    optional = {
-        name for name, kind in typing.get_type_hints(PretrainingConfig).items() if type(None) in typing.get_args(kind)
-    }
-    for action in parser._actions:  # let `--max_steps null` reset an optional field
-        if action.dest in optional and action.type is not None:
-            action.type = _or_null(action.type)
+    hints = typing.get_type_hints(PretrainingConfig)
+    for config_field in dataclasses.fields(PretrainingConfig):
+        names = [f"--{config_field.name}"]
+        if "_" in config_field.name:
+            names.append(f"--{config_field.name.replace('_', '-')}")
+        kind = hints[config_field.name]
+        arguments = typing.get_args(kind)
+        default = (config_field.default_factory() if config_field.default_factory is not dataclasses.MISSING
+                   else config_field.default)
+        help_text = config_field.metadata.get("help")
+        if kind is bool:
+            parser.add_argument(*names, type=_boolean, nargs="?", const=True, default=default, help=help_text)
+            if default is True:
+                parser.add_argument(f"--no_{config_field.name}", f"--no-{config_field.name.replace('_', '-')}",
+                                    action="store_false", dest=config_field.name, default=argparse.SUPPRESS,
+                                    help=f"Same as --{config_field.name} false.")
+            continue
+        if type(None) in arguments:  # optional: its type (str when it is one of several), or null
+            value_type = str if str in arguments else next(a for a in arguments if a is not type(None))
+            parser.add_argument(*names, type=_or_null(value_type), default=default, help=help_text)
+        else:
+            parser.add_argument(*names, type=kind, default=default, help=help_text)
+    parser.add_argument("--config", help="YAML preset, e.g. training/configs/demo_cpu.yaml; its values replace the "
+                                         "defaults, options on the command line replace its values.")
     return parser
 
 
@@ -166,7 +221,9 @@ def parse_pretraining_config(argv: Sequence[str] | None = None) -> PretrainingCo
     parser = build_argument_parser()
     if config_file is not None:
         parser.set_defaults(**load_config_file(config_file))  # string values are parsed like options
-    config, _ = parser.parse_args_into_dataclasses(args=argv, look_for_args_file=False)
+    values = vars(parser.parse_args(argv))
+    values.pop("config")
+    config = PretrainingConfig(**values)
     config.validate()
     return config
 

@@ -26,7 +26,7 @@ import torch
 from datasets.distributed import split_dataset_by_node
 from tqdm.auto import tqdm
 
-from ..corpus.storage import load_corpus
+from ..corpus.storage import CorpusError, load_corpus
 from .batching import (
     ContrastivePairCollator,
     bucketed_batches,
@@ -46,16 +46,31 @@ from .pairs import (
 
 
 def load_corpus_splits(path: str) -> datasets.DatasetDict:
-    """Open a corpus folder written by ``isoclr build-corpus`` (a DatasetDict of gene sets)."""
-    try:
-        corpus = load_corpus(path)
-    except FileNotFoundError as error:
-        raise FileNotFoundError(
-            f"No corpus at {path}: build one with `isoclr build-corpus` and pass its output folder as --corpus."
-        ) from error
-    if not isinstance(corpus, datasets.DatasetDict):
-        raise ValueError(f"{path} holds a single Dataset; expected a DatasetDict with train/validation/test splits.")
-    return corpus
+    """Open a corpus folder written by ``isoclr build-corpus`` (a DatasetDict of gene sets).
+
+    Raises:
+        CorpusError: no corpus at ``path``, or a missing or damaged file of it (named).
+    """
+    if not (Path(path) / "dataset_dict.json").is_file():
+        raise CorpusError(
+            f"No corpus at {path} (no dataset_dict.json): build one with `isoclr build-corpus` and pass its output "
+            "folder as --corpus."
+        )
+    return load_corpus(path)
+
+
+def training_split(corpus: datasets.DatasetDict, path: str, name: str) -> datasets.Dataset:
+    """The split pretraining draws its pairs from; refuses one that is absent or holds no gene set.
+
+    Raises:
+        CorpusError: naming the corpus and the split.
+    """
+    if name not in corpus:
+        raise CorpusError(f"{path}: no split {name!r} (the corpus has {', '.join(corpus)}); see --train_split.")
+    if len(corpus[name]) == 0:
+        raise CorpusError(f"{path}: the {name!r} split has no gene sets, so there is nothing to pretrain on; rebuild "
+                          "the corpus with more transcripts or smaller --validation-fraction/--test-fraction.")
+    return corpus[name]
 
 
 def transcript_lengths_of(gene_sets: datasets.Dataset, description: str = "reading lengths") -> list[list[int]]:
@@ -251,11 +266,13 @@ class StreamingCorpus:
     def open(cls, path: str, split: str, *, rank: int, world_size: int, weight_constant: float) -> StreamingCorpus:
         """A local corpus folder (streamed from its Arrow files) or a Hub dataset id (streamed over HTTP)."""
         if (Path(path) / "dataset_dict.json").exists():
-            local = load_corpus_splits(path)[split]
+            local = training_split(load_corpus_splits(path), path, split)
             stream = local.to_iterable_dataset(num_shards=min(len(local), 8 * world_size))
         else:
             stream = datasets.load_dataset(path, split=split, streaming=True)
         sizes = [row["set_size"] for row in stream.select_columns(["set_size"])]
+        if not sizes:
+            raise CorpusError(f"{path}: the {split!r} split has no gene sets, so there is nothing to pretrain on.")
         normaliser = gene_set_weight_normaliser(sizes, weight_constant)
         return cls(split_dataset_by_node(stream, rank=rank, world_size=world_size), normaliser, weight_constant)
 
@@ -330,5 +347,6 @@ __all__ = [
     "process_dataloader",
     "steps_per_epoch",
     "streaming_micro_batches",
+    "training_split",
     "transcript_lengths_of",
 ]

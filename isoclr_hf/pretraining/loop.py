@@ -56,6 +56,7 @@ from .data import (
     plan_epoch,
     steps_per_epoch,
     streaming_micro_batches,
+    training_split,
 )
 from .metric_logging import MetricLogger, epoch_mean_loss, evaluate_retrieval, last_batch_metrics
 from .process import OutputFolderLockedError, OutputLock, exit_promptly_on_error
@@ -145,7 +146,7 @@ def open_corpus(
                                                   weight_constant=weight_constant).gene_sets
         else:
             splits = load_corpus_splits(config.corpus)
-            train = PairCorpus.from_split(splits[config.train_split], weight_constant)
+            train = PairCorpus.from_split(training_split(splits, config.corpus, config.train_split), weight_constant)
             held_out_split = splits.get(config.eval_split)
         held_out = held_out_transcripts(held_out_split) if held_out_split is not None else ([], None)
     return train, held_out
@@ -309,9 +310,16 @@ def lock_output_folder(config: PretrainingConfig, accelerator: Accelerator) -> O
     return lock
 
 
+def describe_processes(accelerator: Accelerator) -> str:
+    """The line a run prints first: what it actually uses, whatever the launcher's defaults said."""
+    return (f"Pretraining on {accelerator.num_processes} process(es), device {accelerator.device.type}, "
+            f"mixed precision {accelerator.mixed_precision} ({accelerator.distributed_type.value.lower()})")
+
+
 def run_pretraining(config: PretrainingConfig) -> dict[str, Any]:
     """Run pretraining; returns the summary (also written to ``output_dir/summary.json``)."""
     accelerator = build_accelerator(config)
+    accelerator.print(describe_processes(accelerator))
     # A process that fails (a bad input in its share of the corpus) ends within seconds, so that the launcher
     # stops the processes waiting for it in a collective instead of leaving them waiting.
     with exit_promptly_on_error(accelerator.process_index, accelerator.num_processes):

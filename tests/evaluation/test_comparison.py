@@ -19,8 +19,14 @@ def test_every_seed_has_its_own_split_shared_by_all_contenders(tiny_model_dir: P
                                   max_examples=150)
     task = bundled_tasks["te_5utr_hek293"]
     notes_before = list(task.notes)
-    outcome = run_comparison(task, tiny_model_dir, settings=settings, progress=False)
+    heard: list[str] = []
+    outcome = run_comparison(task, tiny_model_dir, settings=settings, progress=False, announce=heard.append)
     assert task.notes == notes_before  # the caller's task is not changed
+    # The estimate before fine-tuning, and the actual time against it after.
+    estimate, actual = (m for m in heard if m.startswith("Fine-tuning"))
+    assert estimate.startswith("Fine-tuning estimate: ")
+    assert actual.startswith("Fine-tuning took ") and "the estimate was" in actual
+    assert outcome.timings["fine_tuning_estimate_s"] > 0 and any("Fine-tuning took" in n for n in outcome.task.notes)
     assert len({tuple(split["test"]) for split in outcome.splits.values()}) == 5
     rows = outcome.results
     # 1% and 2% of ~120 training examples both give the floor of 10: merged into 2%.

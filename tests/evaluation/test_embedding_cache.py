@@ -109,3 +109,13 @@ def test_the_cache_is_on_by_default_under_the_user_cache_and_off_with_no_cache(
     assert settings_from_args(parser.parse_args(base)).cache_dir == tmp_path / "isoclr_hf" / "embeddings"
     assert settings_from_args(parser.parse_args([*base, "--cache-dir", "x"])).cache_dir == Path("x")
     assert settings_from_args(parser.parse_args([*base, "--cache-dir", "x", "--no-cache"])).cache_dir is None
+
+
+def test_the_progress_bar_names_the_task_and_the_encoder(tiny_model_dir: Path, records: list,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    for role in ("pretrained", "random_init"):
+        cached_embeddings(load_encoder(tiny_model_dir), load_tokenizer(tiny_model_dir), records,
+                          model_path=tiny_model_dir, role=role, task_name="halflife", cache_dir=None, batch_size=4,
+                          progress=True)
+    bars = capsys.readouterr().err
+    assert "embedding halflife (pretrained)" in bars and "embedding halflife (random_init)" in bars

@@ -111,6 +111,16 @@ class FineTuningEstimate:
                 f"{self.validation_batches:,} validation batches: about {when}.")
 
 
+    def against(self, actual_seconds: float) -> str:
+        """The estimate next to the time the runs took, printed when they end."""
+        return (f"Fine-tuning took {_duration(actual_seconds)}; the estimate was {_duration(self.seconds)} "
+                f"(actual/estimate {actual_seconds / self.seconds:.2f}).")
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
 def _time_one_step(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> float:
     """Seconds of one forward, backward and Adam step (the second of two; the first warms up)."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6)

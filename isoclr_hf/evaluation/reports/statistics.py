@@ -104,8 +104,10 @@ def verdict(name: str, metric: str, mean: float, low: float, high: float, positi
     """A sentence saying which side the seeds favour and whether the difference is within noise."""
     winner, loser = (part.strip() for part in name.split("(")[0].split(" - "))
     what = f"{metric} {mean:+.3f}"
+    if count == 1:
+        return f"{name}: {what} from one run, no interval: no conclusion."
     if count < 2 or math.isnan(low):
-        return f"{name}: {what} on {count} seed(s); too few seeds for an interval, no conclusion."
+        return f"{name}: {what} on {count} seed(s), no interval: no conclusion."
     interval = f"95% CI [{low:+.3f}, {high:+.3f}]"
     if low > 0:
         return f"{winner} above {loser}: {positive}/{count} seeds, {what}, {interval}."
@@ -136,7 +138,8 @@ def paired_comparisons(
         ``train_fraction``, ``metric``, ``n_seeds``, ``seeds``, ``n_train``, ``n_test`` (means over
         seeds), ``mean_difference``, ``sd_difference``, ``ci_low``, ``ci_high``, ``ci_level``,
         ``n_positive`` (seeds favouring the pretrained/first side), ``n_undefined`` (runs with an
-        undefined correlation, counted as 0), ``within_noise`` and ``verdict``.
+        undefined correlation, counted as 0), ``within_noise`` (None where there is no interval: one run)
+        and ``verdict``.
     """
     rows: list[dict[str, Any]] = []
     for name, (encoder_a, method_a), (encoder_b, method_b) in comparisons_for(baseline_method):
@@ -159,7 +162,8 @@ def paired_comparisons(
                 pool = float(np.mean([side_a[k].get("n_train_split", side_a[k]["n_train"]) for k in seeds]))
                 mean, sd, low, high = paired_interval(values, n_train=pool, n_test=n_test, level=level)
                 positive = int((values > 0).sum())
-                within = bool(values.size < 2 or math.isnan(low) or low <= 0 <= high)
+                # No interval (one run, or a degenerate one): no claim either way, rather than "within noise".
+                within = None if values.size < 2 or math.isnan(low) else bool(low <= 0 <= high)
                 rows.append({
                     "comparison": name, "a": f"{encoder_a}/{method_a}", "b": f"{encoder_b}/{method_b}",
                     "train_fraction": fraction, "metric": metric, "n_seeds": int(values.size),
@@ -170,6 +174,12 @@ def paired_comparisons(
                     "verdict": verdict(name, metric, mean, low, high, positive, int(values.size)),
                 })
     return rows
+
+
+def _noise_word(comparison: dict[str, Any]) -> str:
+    if comparison["within_noise"] is None:
+        return "one run, no interval" if comparison["n_seeds"] == 1 else "no interval"
+    return "within noise" if comparison["within_noise"] else "beyond noise"
 
 
 def _undefined_note(comparison: dict[str, Any]) -> str:
@@ -195,7 +205,7 @@ def comparisons_markdown(comparisons: list[dict[str, Any]], *, metric: str = "pe
         lines.append(
             f"| {c['train_fraction']:g} | {c['n_train']:.0f} | {c['n_test']:.0f} | {c['comparison']} | "
             f"{c['n_seeds']} | {mean} | {interval} | {c['n_positive']}/{c['n_seeds']} | "
-            f"{'within noise' if c['within_noise'] else 'beyond noise'} |"
+            f"{_noise_word(c)} |"
         )
     sentences = [f"- At training fraction {c['train_fraction']:g} (n = {c['n_train']:.0f}): {c['verdict']}"
                  + (_undefined_note(c) if c["n_undefined"] else "")

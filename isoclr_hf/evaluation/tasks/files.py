@@ -37,7 +37,8 @@ with no options at all.
 Errors: a missing column is a ``ValueError`` naming the file and listing the columns present. A bad
 value is a ``ValueError`` naming the file and ``row N``: the 1-based data row, the header not
 counted; for CSV/TSV the message also gives the file line (``line N+1``, the header being line 1,
-assuming no quoted field spans lines).
+assuming no quoted field spans lines). An id (id column) repeated with other targets, or in two groups,
+is refused naming the ids and rows; so is a target column with one value in every row.
 """
 
 from __future__ import annotations
@@ -55,11 +56,11 @@ import numpy as np
 import pandas as pd
 
 from ...annotations.records import TranscriptRecord
+from ..defaults import TASK_FILE_FORMATS
 from .regression import RegressionTask, first_non_nucleotide
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
 TEXT_SEPARATORS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
-TASK_FILE_FORMATS = ".parquet, .pq, .csv, .tsv, .tab (CSV/TSV optionally gzipped: .csv.gz, .tsv.gz)"
 GROUP_COLUMN_DEFAULTS = ("gene", "gene_id")
 CDS_COLUMN_DEFAULTS = ("cds",)
 EXON_COLUMN_DEFAULTS = ("splice", "exon_ends")
@@ -255,6 +256,42 @@ def _pick(present: list[str], given: str | None, defaults: Sequence[str]) -> str
     return next((name for name in defaults if name in present), None)
 
 
+SHOWN_IDS = 5  # ids named in an error about repeated ids
+
+
+def _check_repeated_ids(path: Path, ids: list[str], groups: list[str], labels: np.ndarray,
+                        targets: Sequence[str]) -> None:
+    """Refuse an id on rows with different targets, or in two groups (it would leak across splits).
+
+    Rows repeating an id with the same targets in one group are kept (they always share a split).
+
+    Args:
+        ids: The record id of each row.
+        groups: The group of each row.
+        labels: The targets. Shape: (rows, targets).
+        targets: The target column names.
+    """
+    rows: dict[str, list[int]] = {}
+    for i, transcript_id in enumerate(ids):
+        rows.setdefault(transcript_id, []).append(i)
+    repeated = {transcript_id: where for transcript_id, where in rows.items() if len(where) > 1}
+
+    def listing(bad: list[str]) -> str:
+        shown = "; ".join(f"{transcript_id} (rows {', '.join(str(i + 1) for i in repeated[transcript_id])})"
+                          for transcript_id in bad[:SHOWN_IDS])
+        return shown + (f" and {len(bad) - SHOWN_IDS} more" if len(bad) > SHOWN_IDS else "")
+
+    two_groups = [transcript_id for transcript_id, where in repeated.items() if len({groups[i] for i in where}) > 1]
+    if two_groups:
+        raise ValueError(f"{path}: id(s) in two or more groups, which would put one transcript on both sides of a "
+                         f"split: {listing(two_groups)}; give each id one group.")
+    other_targets = [transcript_id for transcript_id, where in repeated.items()
+                     if not (labels[where] == labels[where[0]]).all()]
+    if other_targets:
+        raise ValueError(f"{path}: id(s) repeated with different {', '.join(targets)} values: "
+                         f"{listing(other_targets)}; keep one row per id (or average them).")
+
+
 def read_task_file(
     path: Path | str,
     columns: TaskColumns | None = None,
@@ -332,6 +369,11 @@ def read_task_file(
                                         cds_start, cds_end, "coding" if cds_start >= 0 else "non_coding",
                                         flags))
 
+    _check_repeated_ids(path, [record.transcript_id for record in records], groups, labels, columns.targets)
+    for k, target in enumerate(columns.targets):
+        if np.ptp(labels[:, k]) == 0:
+            raise ValueError(f"{path}: target column {target!r} has the same value ({labels[0, k]:g}) in every row; "
+                             "there is nothing to predict (correlations are undefined): choose another column.")
     notes = [f"{len(records)} rows of {path.name}; sequence column {columns.sequence!r}."]
     if group_column:
         notes.append(f"Groups from the {group_column!r} column ({len(set(groups))} groups); a group never "

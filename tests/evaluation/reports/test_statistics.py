@@ -61,7 +61,9 @@ def test_collapsed_runs_count_as_zero_correlation_and_one_seed_gives_no_interval
     assert "predicted a constant" in comparisons_markdown([chosen])
     single = paired_comparisons(_rows("pretrained", "linear_probe", [0.5]) + _rows("random_init", "linear_probe",
                                                                                      [0.4]), metrics=("pearson",))
-    assert single[0]["within_noise"] and "too few seeds" in single[0]["verdict"]
+    assert single[0]["within_noise"] is None and "from one run, no interval" in single[0]["verdict"]
+    table = comparisons_markdown(single)
+    assert "| one run, no interval |" in table and "within noise" not in table
 
 
 def test_pairs_are_matched_per_training_fraction() -> None:

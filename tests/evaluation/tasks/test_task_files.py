@@ -240,3 +240,50 @@ def test_bundled_tasks_have_enough_test_examples(bundled_tasks: dict) -> None:
     for task in bundled_tasks.values():
         _, splits = evaluation_splits(task, seeds=(0, 1, 2, 3, 4), max_examples=2000)
         assert min(len(split["test"]) for split in splits.values()) >= MIN_TEST_EXAMPLES, task.name
+
+
+def _with_ids(table: pd.DataFrame) -> pd.DataFrame:
+    return table.assign(transcript_id=[f"tx{i}" for i in range(len(table))])
+
+
+def test_an_id_repeated_with_another_target_is_refused_naming_it(tmp_path: Path) -> None:
+    table = _with_ids(_table())
+    table.loc[7, "transcript_id"] = "tx3"  # tx3 twice (rows 4 and 8), gene g3 and g7 differ: moved into g3
+    table.loc[7, "gene"] = "g3"
+    path = _write(table, tmp_path / "t.csv")
+    with pytest.raises(ValueError, match=r"t\.csv: id\(s\) repeated with different y values: tx3 \(rows 4, 8\)"):
+        load_task(path, columns=COLUMNS)
+    table.loc[7, "y"] = table.loc[3, "y"]  # the same row twice in one group: kept, it cannot straddle a split
+    load_task(_write(table, tmp_path / "t.csv"), columns=COLUMNS)
+
+
+def test_an_id_in_two_groups_is_refused_naming_it(tmp_path: Path) -> None:
+    table = _with_ids(_table())
+    table.loc[[5, 6], "transcript_id"] = "shared"
+    table.loc[6, "y"] = table.loc[5, "y"]  # same target: the groups alone are the problem
+    path = _write(table, tmp_path / "t.parquet")
+    with pytest.raises(ValueError, match=r"t\.parquet: id\(s\) in two or more groups.*shared \(rows 6, 7\)"):
+        load_task(path, columns=COLUMNS)
+
+
+def test_a_constant_target_is_refused_naming_the_column(tmp_path: Path) -> None:
+    table = _table().assign(y2=1.5)
+    path = _write(table, tmp_path / "t.tsv")
+    load_task(path, columns=COLUMNS)  # y varies
+    with pytest.raises(ValueError, match=r"t\.tsv: target column 'y2' has the same value \(1\.5\) in every row"):
+        load_tasks(path, columns=TaskColumns(sequence="seq", targets=("y", "y2"), group="gene"))
+
+
+def test_isoclr_evaluate_refuses_a_leaking_task_file_in_one_line(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from isoclr_hf.cli import main
+
+    table = _with_ids(_table())
+    table.loc[[5, 6], "transcript_id"] = "shared"
+    path = _write(table, tmp_path / "t.csv")
+    code = main(["evaluate", "--model", "isoclr-s", "--task", str(path), "--sequence-column", "seq",
+                 "--target-column", "y", "--group-column", "gene", "--out", str(tmp_path / "out")])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "isoclr evaluate: error:" in error and "shared (rows 6, 7)" in error
+    assert not (tmp_path / "out").exists()
