@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from ..models.isoclr import IsoCLRTokenizer
-from ..models.isoclr.encoder_isoclr import plan_length_groups
+from ..models.isoclr.length_groups import plan_length_groups
 from .cropping import crop_views
 
 

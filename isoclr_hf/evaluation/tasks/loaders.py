@@ -24,7 +24,7 @@ from scipy.sparse.csgraph import connected_components
 from ...annotations.orf import read_dm3loc_fasta
 from ...annotations.records import TranscriptRecord
 from ...annotations.sqanti import read_sqanti
-from ...models.isoclr.vocabulary_isoclr import MAX_SEQUENCE_LENGTH
+from ...models.isoclr.track_vocabulary import MAX_SEQUENCE_LENGTH
 from .files import TaskColumns, read_task_file
 from .regression import RegressionTask, check_columns, check_labels, check_sequences
 from .splits import MIN_TEST_EXAMPLES, shared_kmer_groups

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ...annotations.orf import DM3LOC_COMPARTMENTS, read_dm3loc_fasta
-from ...models.isoclr.vocabulary_isoclr import MAX_SEQUENCE_LENGTH
+from ...models.isoclr.track_vocabulary import MAX_SEQUENCE_LENGTH
 from .classification import MultiLabelTask
 
 DM3LOC_SOURCE = ("DM3Loc (Wang et al. 2021) RefSeq NM_ mRNAs and RNALocate-derived labels, duolinwang/DM3Loc "

@@ -3,10 +3,14 @@
 Files (each is remote code, copied next to the weights):
 
 - ``configuration_isoclr.py``: ``IsoCLRConfig`` and the paper's presets;
-- ``vocabulary_isoclr.py``: the nucleotide vocabulary shared by the tokenizer and the model;
+- ``track_vocabulary.py``: the nucleotide vocabulary shared by the tokenizer and the model;
 - ``tokenization_isoclr.py``: ``IsoCLRTokenizer`` (sequence + exon ends + CDS -> model inputs);
-- ``inputs_isoclr.py``: the checks every forward runs on its inputs;
+- ``track_inputs.py``: the checks every forward runs on its inputs, the float tracks, the masking
+  augmentation;
+- ``sequence_head.py``: the downstream head every family shares (head, label checks, losses,
+  output, the config fields every family carries);
 - ``encoder_isoclr.py``: the CNN;
+- ``length_groups.py``: the batch planner (length groups that cut padding);
 - ``loss_isoclr.py``: the decoupled contrastive loss with the paper's Eq. 3 weights;
 - ``modeling_isoclr.py``: ``IsoCLRModel``, ``IsoCLRForSequenceClassification``,
   ``IsoCLRForContrastivePretraining``;

@@ -1,7 +1,8 @@
 """IsoCLR configuration.
 
-Remote code: this file is copied next to the weights by ``save_pretrained`` and must import
-nothing but the standard library and transformers.
+Remote code: this file is copied next to the weights by ``save_pretrained``; it imports only
+transformers and the siblings ``sequence_head.py`` (the fields every family shares, and their checks)
+and ``track_vocabulary.py``.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from typing import Any
 
 from transformers import PretrainedConfig
 
-from .vocabulary_isoclr import MAX_SEQUENCE_LENGTH
+from .sequence_head import init_shared_fields, validate_shared_fields
+from .track_vocabulary import MAX_SEQUENCE_LENGTH
 
 # Encoder sizes of the IsoCLR paper (Fradkin et al. 2023). The six-track parameter counts are
 # 787,264 (s), 4,884,160 (m) and 9,570,752 (l); tests check them exactly.
@@ -64,20 +66,12 @@ class IsoCLRConfig(PretrainedConfig):
             other IUPAC codes). 0.25 in IsoCLR.
         unknown_base_encoding: "uniform" (every non-ACGT code gets ``unknown_base_value`` in all four
             base channels) or "iupac" (an ambiguity code spreads 1 over the bases it stands for).
-        projection_hidden_size: Hidden width of the contrastive projection MLP (paper: 2048).
-        projection_dim: Output width of the projection MLP.
-        projection_layers: Linear layers in the projection MLP (paper: 3).
-        loss_temperature: Temperature of the decoupled contrastive loss (paper: 0.1). (Not
-            ``temperature``: transformers reserves that name for generation.)
-        gene_set_weight_constant: ``c`` in the positive-pair weight ``log(n + c) / Z`` (paper Eq. 3).
-        mask_fraction: Fraction of valid positions of each view masked during contrastive training.
-        mask_value: Value written into all tracks at masked positions (0.25 in IsoCLR).
-        classifier_dropout: Dropout before the downstream head.
-        classifier_hidden_size: Hidden width of the downstream head; ``None`` for a linear head.
-        classifier_zero_init: Zero-initialise the head's last layer (the paper's fine-tuning recipe).
-        target_names: Names of the regression targets (one per label).
-        target_mean: Per-target mean used to normalise labels; predictions are returned in original units.
-        target_std: Per-target standard deviation used to normalise labels.
+        **kwargs: The fields every family shares, listed with their defaults in
+            ``sequence_head.SHARED_CONFIG_DEFAULTS`` (contrastive projection ``projection_hidden_size``,
+            ``projection_dim``, ``projection_layers``; ``loss_temperature``, ``gene_set_weight_constant``,
+            ``mask_fraction``, ``mask_value``; the head's ``classifier_dropout``,
+            ``classifier_hidden_size``, ``classifier_zero_init``, ``target_names``, ``target_mean``,
+            ``target_std``), then ``PretrainedConfig``'s (``num_labels``, ``problem_type``, ...).
     """
 
     model_type = "isoclr"
@@ -98,19 +92,6 @@ class IsoCLRConfig(PretrainedConfig):
         max_sequence_length: int = MAX_SEQUENCE_LENGTH,  # the paper's maximum transcript length, 12,288
         unknown_base_value: float = 0.25,
         unknown_base_encoding: str = "uniform",
-        projection_hidden_size: int = 2048,  # paper: 3-layer MLP, hidden 2048, BN, ReLU
-        projection_dim: int = 512,
-        projection_layers: int = 3,
-        loss_temperature: float = 0.1,  # paper
-        gene_set_weight_constant: float = 0.4,  # paper Eq. 3
-        mask_fraction: float = 0.15,  # paper: 15% of positions masked per view
-        mask_value: float = 0.25,
-        classifier_dropout: float = 0.0,
-        classifier_hidden_size: int | None = None,
-        classifier_zero_init: bool = True,  # paper fine-tuning: final layer zero-initialised
-        target_names: list[str] | None = None,
-        target_mean: list[float] | None = None,
-        target_std: list[float] | None = None,
         **kwargs: Any,
     ) -> None:
         self.n_tracks = int(n_tracks)
@@ -127,22 +108,8 @@ class IsoCLRConfig(PretrainedConfig):
         self.max_sequence_length = int(max_sequence_length)
         self.unknown_base_value = float(unknown_base_value)
         self.unknown_base_encoding = unknown_base_encoding
-        self.projection_hidden_size = int(projection_hidden_size)
-        self.projection_dim = int(projection_dim)
-        self.projection_layers = int(projection_layers)
-        self.loss_temperature = float(loss_temperature)
-        self.gene_set_weight_constant = float(gene_set_weight_constant)
-        self.mask_fraction = float(mask_fraction)
-        self.mask_value = float(mask_value)
-        self.classifier_dropout = float(classifier_dropout)
-        self.classifier_hidden_size = None if classifier_hidden_size is None else int(classifier_hidden_size)
-        self.classifier_zero_init = bool(classifier_zero_init)
-        self.target_names = None if target_names is None else [str(n) for n in target_names]
-        self.target_mean = None if target_mean is None else [float(v) for v in target_mean]
-        self.target_std = None if target_std is None else [float(v) for v in target_std]
+        kwargs = init_shared_fields(self, kwargs)
         auto_map = {**AUTO_MAP, **(kwargs.pop("auto_map", None) or {})}
-        if self.target_names is not None and "num_labels" not in kwargs and "id2label" not in kwargs:
-            kwargs["id2label"] = dict(enumerate(self.target_names))
         # transformers 4.x's pipeline() loads a tokenizer for a remote-code model only when the config
         # names a tokenizer class; the class itself is found through the tokenizer's auto_map.
         kwargs.setdefault("tokenizer_class", "IsoCLRTokenizer")
@@ -192,34 +159,15 @@ class IsoCLRConfig(PretrainedConfig):
             "max_dilation": self.max_dilation,
             "max_length_groups": self.max_length_groups,
             "max_sequence_length": self.max_sequence_length,
-            "projection_hidden_size": self.projection_hidden_size,
-            "projection_dim": self.projection_dim,
-            "projection_layers": self.projection_layers,
             **{f"stage_filters[{i}]": f for i, f in enumerate(self.stage_filters)},
             **{f"blocks_per_stage[{i}]": b for i, b in enumerate(self.blocks_per_stage)},
         }
         for name, value in positive.items():
             if value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value}.")
-        fractions = {"dropout": self.dropout, "classifier_dropout": self.classifier_dropout,
-                     "mask_fraction": self.mask_fraction}  # fmt: skip
-        for name, fraction in fractions.items():
-            if not 0.0 <= fraction < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {fraction}.")
-        if self.loss_temperature <= 0:
-            raise ValueError(f"loss_temperature must be positive, got {self.loss_temperature}.")
-        if self.gene_set_weight_constant < 0:
-            raise ValueError(f"gene_set_weight_constant must be >= 0, got {self.gene_set_weight_constant}.")
-        for name in ("target_mean", "target_std"):
-            values = getattr(self, name)
-            if values is not None and len(values) != self.num_labels:
-                raise ValueError(f"{name} has {len(values)} values but the model predicts {self.num_labels} labels.")
-        if self.target_names is not None and len(self.target_names) != self.num_labels:
-            raise ValueError(
-                f"target_names has {len(self.target_names)} names but num_labels is {self.num_labels}."
-            )
-        if self.target_std is not None and any(s <= 0 for s in self.target_std):
-            raise ValueError(f"target_std must be positive, got {self.target_std}.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}.")
+        validate_shared_fields(self)
 
 
 IsoCLRConfig.register_for_auto_class()

@@ -1,7 +1,8 @@
 """The IsoCLR dilated residual CNN: input tracks -> per-position features at 1/32 resolution.
 
 Remote code: imported by ``modeling_isoclr.py`` and copied next to the weights; imports only torch
-and the siblings ``configuration_isoclr.py`` and ``vocabulary_isoclr.py``.
+and the sibling ``configuration_isoclr.py``. The input tracks are built in ``track_inputs.py`` and the
+batch is cut into length groups by ``length_groups.py``.
 
 Layout. Parameters are ordinary ``nn.Conv1d`` / ``nn.BatchNorm1d`` ones, so checkpoints look like
 any 1-D CNN. Activations are held as ``(batch, channels, 1, length)`` in ``channels_last`` memory
@@ -21,74 +22,11 @@ Eval mode folds each batch norm into the convolution before it (one pass instead
 
 from __future__ import annotations
 
-import itertools
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .configuration_isoclr import IsoCLRConfig
-from .vocabulary_isoclr import IUPAC_BASES, VOCABULARY
-
-# Token id -> bases it stands for, in channel order A, C, G, T; padding stands for none.
-_TOKEN_BASES = tuple(IUPAC_BASES.get(token, "") for token in VOCABULARY)
-
-
-def base_track_table(config: IsoCLRConfig, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """Values of the four base channels for each token id. Shape: (vocabulary, 4).
-
-    Padding (id 0) is all zero. ACGT are one-hot. With ``unknown_base_encoding="uniform"`` every other
-    code is ``unknown_base_value`` in all four channels (IsoCLR's 0.25); with ``"iupac"`` an
-    ambiguity code spreads 1 evenly over the bases it stands for, and N keeps ``unknown_base_value``.
-    """
-    table = torch.zeros(len(_TOKEN_BASES), 4, dtype=torch.float32)
-    for token_id, bases in enumerate(_TOKEN_BASES):
-        if len(bases) == 1:
-            table[token_id, "ACGT".index(bases)] = 1.0
-        elif len(bases) == 4 or (bases and config.unknown_base_encoding == "uniform"):
-            table[token_id] = config.unknown_base_value
-        elif bases:
-            for base in bases:
-                table[token_id, "ACGT".index(base)] = 1.0 / len(bases)
-    return table.to(device=device, dtype=dtype)
-
-
-def build_tracks(
-    config: IsoCLRConfig,
-    input_ids: torch.Tensor,
-    cds_track: torch.Tensor | None,
-    splice_track: torch.Tensor | None,
-    dtype: torch.dtype,
-) -> torch.Tensor:
-    """Token ids and annotation tracks -> float input tracks, channels-last.
-
-    Shape: (batch, length) each -> (batch, length, n_tracks).
-    """
-    tracks = base_track_table(config, input_ids.device, dtype)[input_ids.long()]  # (B, L, 4)
-    if config.n_tracks == 4:
-        return tracks
-    zeros = torch.zeros_like(input_ids, dtype=dtype)
-    cds = zeros if cds_track is None else cds_track.to(dtype)
-    splice = zeros if splice_track is None else splice_track.to(dtype)
-    return torch.cat([tracks, cds[..., None], splice[..., None]], dim=-1)  # (B, L, 6)
-
-
-def random_position_mask(attention_mask: torch.Tensor, fraction: float) -> torch.Tensor:
-    """Choose ``round(fraction * length)`` valid positions of each sequence uniformly at random.
-
-    Args:
-        attention_mask: 1 at valid positions. Shape: (batch, length).
-        fraction: Fraction of each sequence's valid positions to choose.
-
-    Returns:
-        Boolean mask of the chosen positions. Shape: (batch, length).
-    """
-    valid = attention_mask.bool()
-    counts = torch.round(valid.sum(1).float() * fraction).long()  # (B,)
-    scores = torch.rand(valid.shape, device=valid.device).masked_fill(~valid, 2.0)  # padding ranks last
-    ranks = scores.argsort(dim=1).argsort(dim=1)  # (B, L) rank of each position
-    return ranks < counts[:, None]
-
 
 Groups = list[torch.Tensor]
 Masks = list[torch.Tensor | None]
@@ -456,55 +394,6 @@ class IsoCLREncoder(nn.Module):
         return xs, masks, outputs
 
 
-def plan_length_groups(lengths: list[int], max_groups: int, min_saving: float = 0.1) -> list[list[int]]:
-    """Split a batch into at most ``max_groups`` groups of similar length, to cut padding.
-
-    Rows are sorted by length (longest first) and cut into contiguous runs that minimise the padded
-    positions ``sum(rows in group x longest in group)``: a dynamic program vectorised over the
-    cut positions (one ``(n+1, n+1)`` tensor op per group count), taking the fewest groups within
-    2% of the best; for batches over 512 rows, equal-count runs. The split is kept only if it saves
-    at least ``min_saving`` of the positions of one padded batch.
-
-    Returns:
-        Row indices of each group.
-    """
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    count = len(order)
-    if max_groups <= 1 or count < 2 or lengths[order[0]] == lengths[order[-1]]:
-        return [order]
-    sorted_lengths = [lengths[i] for i in order]
-    groups = min(max_groups, count)
-    if count > 512:
-        bounds = [round(k * count / groups) for k in range(groups + 1)]
-    else:
-        # cost[g, j]: least padded positions covering the first j rows with g groups; the last group
-        # holds rows i..j-1, whose longest is row i: cost[g, j] = min_i cost[g-1, i] + (j - i) * L[i].
-        longest = torch.tensor([*sorted_lengths, 0], dtype=torch.float64)  # (n+1,)
-        span = torch.arange(count + 1, dtype=torch.float64)
-        step = (span[None, :] - span[:, None]) * longest[:, None]  # (i, j): (j - i) * L[i]
-        step = step.masked_fill(span[None, :] <= span[:, None], float("inf"))  # needs i < j
-        cost = torch.full((groups + 1, count + 1), float("inf"), dtype=torch.float64)
-        cost[0, 0] = 0.0
-        cut = torch.zeros(groups + 1, count + 1, dtype=torch.long)
-        for g in range(1, groups + 1):
-            cost[g], cut[g] = (cost[g - 1][:, None] + step).min(dim=0)
-        # Fewer, larger groups run more efficiently: take the fewest within 2% of the best.
-        totals = cost[:, count].tolist()
-        single = count * sorted_lengths[0]
-        groups = min(g for g in range(1, groups + 1) if totals[g] <= totals[groups] + 0.02 * single)
-        cuts = cut.tolist()
-        bounds, j = [count], count
-        for g in range(groups, 0, -1):
-            j = cuts[g][j]
-            bounds.append(j)
-        bounds = bounds[::-1]
-    runs = [order[a:b] for a, b in itertools.pairwise(bounds) if b > a]
-    padded = sum(len(run) * lengths[run[0]] for run in runs)
-    if padded > (1 - min_saving) * count * sorted_lengths[0]:
-        return [order]
-    return runs
-
-
 __all__ = [
     "FiniteBatchNorm1d",
     "IsoCLRConv1d",
@@ -512,13 +401,9 @@ __all__ = [
     "IsoCLRLayer",
     "IsoCLRStage",
     "MaskedBatchNorm1d",
-    "base_track_table",
-    "build_tracks",
     "commit_running_stats",
     "fold_batch_norm",
     "masked_max_pool",
     "masked_relu",
-    "plan_length_groups",
-    "random_position_mask",
     "zero_padding",
 ]

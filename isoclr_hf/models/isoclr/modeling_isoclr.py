@@ -1,11 +1,13 @@
 """IsoCLR models: the dilated residual CNN encoder, a downstream head and the contrastive model.
 
 Remote code: copied next to the weights by ``save_pretrained``; imports only torch, transformers and
-its siblings. It imports every sibling that any of them needs *directly* (``vocabulary_isoclr.py``
+its siblings. It imports every sibling that any of them needs *directly* (``track_vocabulary.py``
 too), because transformers 4.x copies only the direct relative imports of a local folder's module.
 
-The CNN itself is in ``encoder_isoclr.py``. Everything returned to the user is channels-last
-``(batch, length, channels)`` like other Hugging Face models.
+The CNN itself is in ``encoder_isoclr.py``, the downstream head (shared by every family) in
+``sequence_head.py``, the input checks and tracks (shared with Orthrus) in ``track_inputs.py``.
+Everything returned to the user is channels-last ``(batch, length, channels)`` like other Hugging Face
+models.
 
 Padding invariance: every layer's output is multiplied by the valid-position mask of its resolution,
 batch norm statistics in training count valid positions only, and pooling averages valid positions
@@ -14,6 +16,10 @@ only. In eval mode a transcript's embedding is therefore the same alone or in an
 Inputs: every forward checks its inputs with :func:`validate_inputs` (a ``ValueError`` naming the
 input and the rows for anything malformed) and moves left padding to the end, so a left-padded
 batch gives the same embeddings as a right-padded one.
+
+Meta device: the models can be built under ``accelerate.init_empty_weights`` (``from_pretrained``
+does with ``device_map`` or ``low_cpu_mem_usage=True``); a forward while weights are still on the
+meta device raises ``RuntimeError`` saying so (see :func:`require_loaded_weights`).
 """
 
 from __future__ import annotations
@@ -27,10 +33,12 @@ from transformers import PreTrainedModel
 from transformers.utils import ModelOutput
 
 from .configuration_isoclr import IsoCLRConfig
-from .encoder_isoclr import FiniteBatchNorm1d, IsoCLREncoder, build_tracks, plan_length_groups, random_position_mask
-from .inputs_isoclr import describe_rows, validate_inputs
+from .encoder_isoclr import FiniteBatchNorm1d, IsoCLREncoder
+from .length_groups import plan_length_groups
 from .loss_isoclr import DecoupledContrastiveLoss, check_pairs
-from .vocabulary_isoclr import VOCABULARY  # noqa: F401  (transformers 4.x copies only direct relative imports)
+from .sequence_head import SequenceClassificationHead, SequenceClassificationMixin, SequenceHeadOutput
+from .track_inputs import build_tracks, random_position_mask, require_loaded_weights, validate_inputs
+from .track_vocabulary import VOCABULARY  # noqa: F401  (transformers 4.x copies only direct relative imports)
 
 try:  # transformers >= 5: init functions that skip weights already loaded from a checkpoint
     from transformers import initialization as init
@@ -57,24 +65,8 @@ class IsoCLRModelOutput(ModelOutput):
 
 
 @dataclass
-class IsoCLRSequenceClassifierOutput(ModelOutput):
-    """Output of :class:`IsoCLRForSequenceClassification`.
-
-    Attributes:
-        loss: MSE on normalised targets (regression, NaN labels ignored), cross-entropy (single
-            label) or binary cross-entropy (multi-label), when ``labels`` are given.
-        logits: Head output; for regression in normalised units. Shape: (batch, num_labels).
-        predictions: Regression predictions in the targets' original units (``logits * std + mean``);
-            ``None`` for classification. Shape: (batch, num_labels).
-        embeddings: The pooled encoder embedding. Shape: (batch, hidden_size).
-        hidden_states: As in :class:`IsoCLRModelOutput`, when requested.
-    """
-
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    predictions: torch.Tensor | None = None
-    embeddings: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
+class IsoCLRSequenceClassifierOutput(SequenceHeadOutput):
+    """Output of :class:`IsoCLRForSequenceClassification`: the fields of :class:`SequenceHeadOutput`."""
 
 
 @dataclass
@@ -188,17 +180,21 @@ class IsoCLRModel(IsoCLRPreTrainedModel):
             :class:`IsoCLRModelOutput`, or a tuple with ``return_dict=False``.
 
         Raises:
-            ValueError: On malformed input, naming the input and the rows (see :func:`validate_inputs`).
+            ValueError: On malformed input, naming the input and the rows (see :func:`validate_inputs`),
+                also rows longer than ``config.max_sequence_length``.
+            RuntimeError: While the weights are on the meta device (not loaded yet).
             TypeError: On an unknown argument, as for any Python function.
         """
         if output_hidden_states is None:
             output_hidden_states = bool(getattr(self.config, "output_hidden_states", False))
         if return_dict is None:
             return_dict = bool(getattr(self.config, "return_dict", True))
+        require_loaded_weights(self)
         dtype = self._activation_dtype()
         inputs = validate_inputs(
-            input_ids, attention_mask, cds_track, splice_track, tracks, masked_positions, n_tracks=self.config.n_tracks
-        )  # raises ValueError on bad input; left-padded rows come back right-padded
+            input_ids, attention_mask, cds_track, splice_track, tracks, masked_positions,
+            n_tracks=self.config.n_tracks, max_length=self.config.max_sequence_length,
+        )  # raises ValueError on bad input; left-padded rows come back right-padded  # fmt: skip
         if inputs.tracks is not None:
             tracks = inputs.tracks.to(dtype)
         else:
@@ -276,179 +272,22 @@ class IsoCLRModel(IsoCLRPreTrainedModel):
         return (features * mask).sum(-1) / mask.sum(-1).clamp(min=1)
 
 
-class IsoCLRClassificationHead(nn.Module):
-    """Pooled embedding -> dropout -> [linear -> ReLU -> dropout] -> linear to ``num_labels``."""
-
-    def __init__(self, config: IsoCLRConfig) -> None:
-        super().__init__()
-        self.dropout = nn.Dropout(config.classifier_dropout)
-        width = config.hidden_size
-        self.hidden: nn.Linear | None = None
-        hidden_size = config.classifier_hidden_size
-        if hidden_size is not None:
-            self.hidden = nn.Linear(width, hidden_size)
-            width = hidden_size
-        self.out_proj = nn.Linear(width, int(config.num_labels))  # type: ignore[arg-type]
-        setattr(self.out_proj, "zero_init", config.classifier_zero_init)  # read by _init_weights  # noqa: B010
-
-    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
-        """Shape: (batch, hidden_size) -> (batch, num_labels)."""
-        x = self.dropout(pooled)
-        if self.hidden is not None:
-            x = self.dropout(F.relu(self.hidden(x)))
-        return self.out_proj(x)
-
-
-class IsoCLRForSequenceClassification(IsoCLRPreTrainedModel):
+class IsoCLRForSequenceClassification(SequenceClassificationMixin, IsoCLRPreTrainedModel):
     """IsoCLR encoder with a head on the pooled embedding: regression (half-life, ribosome load,
     several named targets), single-label or multi-label classification (localisation, GO terms).
 
-    For regression, labels are given in their original units; ``config.target_mean`` and
-    ``config.target_std`` (when set) normalise them for the loss, and ``predictions`` come back in
-    original units.
+    ``forward`` (labels, losses, output) is :class:`SequenceClassificationMixin`'s, shared by every
+    family; its other arguments are those of :meth:`IsoCLRModel.forward`.
     """
+
+    output_class = IsoCLRSequenceClassifierOutput
 
     def __init__(self, config: IsoCLRConfig) -> None:
         super().__init__(config)
         self.num_labels = config.num_labels
-        self.isoclr = IsoCLRModel(config)
-        self.classifier = IsoCLRClassificationHead(config)
+        self.isoclr = IsoCLRModel(config)  # base_model_prefix: checkpoint keys start with "isoclr."
+        self.classifier = SequenceClassificationHead(config)
         self.post_init()
-
-    def _problem_type(self, labels: torch.Tensor | None) -> str:
-        if self.config.problem_type is not None:
-            return self.config.problem_type
-        if self.num_labels == 1 or self.config.target_names is not None:
-            return "regression"
-        if labels is not None and labels.dtype in (torch.long, torch.int):
-            return "single_label_classification"
-        return "multi_label_classification" if labels is not None else "single_label_classification"
-
-    def _target_stats(self, reference: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        n = int(self.num_labels)  # type: ignore[arg-type]
-        mean = self.config.target_mean if self.config.target_mean is not None else [0.0] * n
-        std = self.config.target_std if self.config.target_std is not None else [1.0] * n
-        return reference.new_tensor(mean), reference.new_tensor(std)
-
-    def forward(
-        self,
-        input_ids: torch.Tensor | None = None,
-        cds_track: torch.Tensor | None = None,
-        splice_track: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        tracks: torch.Tensor | None = None,
-        labels: torch.Tensor | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-    ) -> IsoCLRSequenceClassifierOutput | tuple[torch.Tensor, ...]:
-        """Predict from a batch; inputs as in :meth:`IsoCLRModel.forward`.
-
-        Args:
-            labels: Regression targets in original units, shape (batch,) or (batch, num_labels),
-                NaN where unmeasured; class indices (batch,); or multi-hot (batch, num_labels).
-
-        Returns:
-            :class:`IsoCLRSequenceClassifierOutput`, or with ``return_dict=False`` the tuple of its
-            fields that are set.
-        """
-        if return_dict is None:
-            return_dict = bool(getattr(self.config, "return_dict", True))
-        if labels is not None and not isinstance(labels, torch.Tensor):
-            labels = torch.as_tensor(labels)
-        problem = self._problem_type(labels)
-        source = input_ids if input_ids is not None else tracks
-        if labels is not None and isinstance(source, torch.Tensor) and source.dim() >= 2:
-            # Before batch norm sees the batch; a malformed source makes the encoder raise instead.
-            labels = self._check_labels(problem, labels, source.shape[0])
-        encoded = self.isoclr(
-            input_ids=input_ids,
-            cds_track=cds_track,
-            splice_track=splice_track,
-            attention_mask=attention_mask,
-            tracks=tracks,
-            output_hidden_states=output_hidden_states,
-            return_dict=True,
-        )
-        logits = self.classifier(encoded.pooler_output)  # (B, num_labels)
-        predictions = None
-        if problem == "regression":
-            mean, std = self._target_stats(logits)
-            predictions = logits * std + mean  # original units
-        loss = None
-        if labels is not None:
-            loss = self._loss(problem, logits, labels)
-        output = IsoCLRSequenceClassifierOutput(
-            loss=loss,
-            logits=logits,
-            predictions=predictions,
-            embeddings=encoded.pooler_output,
-            hidden_states=encoded.hidden_states,
-        )
-        return output if return_dict else output.to_tuple()
-
-    def _check_labels(self, problem: str, labels: torch.Tensor, batch: int) -> torch.Tensor:
-        """Check the labels' shape, dtype and values for ``problem``; raise ``ValueError`` if wrong.
-
-        Regression: ``(batch, num_labels)``, or ``(batch,)`` when ``num_labels == 1``; NaN marks an
-        unmeasured target, infinities are refused. Single-label classification: ``(batch,)`` (or
-        ``(batch, 1)``) integer class indices in ``[0, num_labels)``, or -100 to ignore a row.
-        Multi-label classification: ``(batch, num_labels)`` targets in ``[0, 1]`` (0/1, or soft).
-        """
-        if problem not in ("regression", "single_label_classification", "multi_label_classification"):
-            return labels  # _loss names the supported problem types
-        n = int(self.num_labels)  # type: ignore[arg-type]
-        shape = tuple(labels.shape)
-        if problem == "regression":
-            allowed = [(batch, n)] + ([(batch,)] if n == 1 else [])
-            expected = f"(batch, num_labels) = ({batch}, {n})" + (f" or (batch,) = ({batch},)" if n == 1 else "")
-        elif problem == "single_label_classification":
-            allowed, expected = [(batch,), (batch, 1)], f"(batch,) = ({batch},) of class indices"
-        else:
-            allowed, expected = [(batch, n)], f"(batch, num_labels) = ({batch}, {n})"
-            if shape == (batch,):
-                expected += " (for single-label classification pass integer class indices)"
-        if shape not in allowed:
-            raise ValueError(f"labels for {problem} must have shape {expected}; got {shape}.")
-        if labels.is_complex():
-            raise ValueError(f"labels must be real-valued; got dtype {labels.dtype}.")
-        if problem == "single_label_classification":
-            if labels.is_floating_point() or labels.dtype == torch.bool:
-                raise ValueError(
-                    f"labels for single-label classification must be integer class indices; got dtype {labels.dtype}."
-                )
-            bad = ((labels < 0) | (labels >= n)) & (labels != -100)
-            message = f"class indices must lie in [0, {n}) (or be -100 to ignore a row)"
-        elif problem == "regression":
-            bad = torch.isinf(labels) if labels.is_floating_point() else torch.zeros_like(labels, dtype=torch.bool)
-            message = "regression targets must be finite (NaN marks an unmeasured target)"
-        else:
-            values = labels.float()
-            bad = ~((values >= 0) & (values <= 1))  # NaN included
-            message = "multi-label targets must lie in [0, 1]"
-        bad_rows = bad.reshape(batch, -1).any(1)
-        if bool(bad_rows.any()):
-            row = int(bad_rows.nonzero()[0, 0])
-            detail = f"row {row}: {labels[row].tolist()}"
-            raise ValueError(f"{message}. Offending: {describe_rows(bad_rows)} of the batch ({detail}).")
-        return labels
-
-    def _loss(self, problem: str, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        if problem == "regression":
-            mean, std = self._target_stats(logits)
-            targets = labels.to(logits.dtype).reshape(logits.shape)
-            normalised = (targets - mean) / std
-            measured = ~torch.isnan(normalised)
-            if not bool(measured.any()):
-                return (logits * 0.0).sum()
-            return F.mse_loss(logits[measured], normalised[measured])
-        if problem == "single_label_classification":
-            return F.cross_entropy(logits, labels.long().view(-1))
-        if problem == "multi_label_classification":
-            return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
-        raise ValueError(
-            f"problem_type={problem!r} is not supported; use regression, single_label_classification "
-            "or multi_label_classification."
-        )
 
 
 class IsoCLRProjectionHead(nn.Module):
@@ -516,13 +355,19 @@ class IsoCLRForContrastivePretraining(IsoCLRPreTrainedModel):
 
         Raises:
             ValueError: On malformed input (see :func:`validate_inputs`; the second view's names start
-                with ``partner_``), views of different batch sizes, bad weights or a single pair.
+                with ``partner_``), views of different batch sizes, annotation tracks for one view only,
+                bad weights or a single pair.
+            RuntimeError: While the weights are on the meta device (not loaded yet).
         """
         n_tracks = self.config.n_tracks
-        view_a = validate_inputs(input_ids, attention_mask, cds_track, splice_track, n_tracks=n_tracks)
+        require_loaded_weights(self)
+        limit = self.config.max_sequence_length
+        view_a = validate_inputs(
+            input_ids, attention_mask, cds_track, splice_track, n_tracks=n_tracks, max_length=limit
+        )
         view_b = validate_inputs(
             partner_input_ids, partner_attention_mask, partner_cds_track, partner_splice_track,
-            n_tracks=n_tracks, prefix="partner_",
+            n_tracks=n_tracks, max_length=limit, prefix="partner_",
         )  # fmt: skip
         assert view_a.input_ids is not None and view_b.input_ids is not None
         batch = view_a.input_ids.shape[0]
@@ -535,22 +380,30 @@ class IsoCLRForContrastivePretraining(IsoCLRPreTrainedModel):
             weights = check_pairs(batch, weights)
         width = max(view_a.input_ids.shape[1], view_b.input_ids.shape[1])
 
-        def stack(first: torch.Tensor | None, second: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
-            first = torch.zeros_like(view_a.input_ids) if first is None else first
-            second = torch.zeros_like(view_b.input_ids) if second is None else second
+        for track in ("cds_track", "splice_track"):
+            if (getattr(view_a, track) is None) != (getattr(view_b, track) is None):
+                raise ValueError(
+                    f"{track} is given for one view only ({track}: {getattr(view_a, track) is not None}, partner_"
+                    f"{track}: {getattr(view_b, track) is not None}): give it for both views or for neither."
+                )
+
+        def stack(first: torch.Tensor, second: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
             return torch.cat(
                 [F.pad(first, (0, width - first.shape[1])), F.pad(second, (0, width - second.shape[1]))]
             ).to(like.dtype)  # (2B, L)
+
+        def annotation(first: torch.Tensor | None, second: torch.Tensor | None) -> torch.Tensor | None:
+            return None if first is None or second is None else stack(first, second, ids)
 
         ids = stack(view_a.input_ids, view_b.input_ids, view_a.input_ids)
         mask = stack(view_a.attention_mask, view_b.attention_mask, view_a.attention_mask)  # uint8, right-padded
         masked = None
         if self.training and self.config.mask_fraction > 0:
             masked = random_position_mask(mask, self.config.mask_fraction)
-        encoded = self.isoclr(
+        encoded = self.base_model(
             input_ids=ids,
-            cds_track=stack(view_a.cds_track, view_b.cds_track, ids),
-            splice_track=stack(view_a.splice_track, view_b.splice_track, ids),
+            cds_track=annotation(view_a.cds_track, view_b.cds_track),
+            splice_track=annotation(view_a.splice_track, view_b.splice_track),
             attention_mask=mask,
             masked_positions=masked,
             return_dict=True,
@@ -579,5 +432,4 @@ __all__ = [
     "IsoCLRModelOutput",
     "IsoCLRPreTrainedModel",
     "IsoCLRSequenceClassifierOutput",
-    "random_position_mask",
 ]

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from transformers import BatchEncoding, PreTrainedTokenizer
 
-from .vocabulary_isoclr import ALPHABET_HELP, IUPAC_BASES, MAX_SEQUENCE_LENGTH, PAD_ID, VOCABULARY
+from .track_vocabulary import ALPHABET_HELP, IUPAC_BASES, MAX_SEQUENCE_LENGTH, PAD_ID, VOCABULARY
 
 _INVALID = 255
 

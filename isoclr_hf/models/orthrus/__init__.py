@@ -6,9 +6,10 @@ Files (remote code, copied next to the weights, unless marked):
 - ``encoder_orthrus.py``: the input tracks, the pre-norm Mamba block and ``OrthrusMixer`` (transformers'
   ``MambaMixer``: its CUDA kernels where installed, else a pure-torch scan with a linear-time backward);
 - ``modeling_orthrus.py``: ``OrthrusModel``, ``OrthrusForSequenceClassification``;
-- ``inputs_isoclr.py``, ``vocabulary_isoclr.py``: byte-identical copies of the IsoCLR family's files
-  (transformers 4.x copies only a module's direct relative imports, so each family folder holds the
-  files its models import; ``tests/models/orthrus/test_shared_files.py`` checks they stay identical);
+- ``track_inputs.py``, ``track_vocabulary.py``, ``sequence_head.py``: byte-identical copies of the
+  IsoCLR family's files (transformers 4.x copies only a module's direct relative imports, so each family
+  folder holds the files its models import; ``tests/models/test_shared_files.py`` checks that every file
+  name found in more than one family folder is the same file);
 - ``contrastive_orthrus.py`` (package only, not remote code): ``OrthrusForContrastivePretraining``;
 - ``conversion_orthrus.py`` (package only): Orthrus checkpoints -> model folders (``isoclr convert-orthrus``).
 

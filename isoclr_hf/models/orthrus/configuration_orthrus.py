@@ -1,7 +1,8 @@
 """Orthrus configuration.
 
-Remote code: this file is copied next to the weights by ``save_pretrained`` and must import
-nothing but the standard library and transformers.
+Remote code: this file is copied next to the weights by ``save_pretrained``; it imports only
+transformers and the siblings ``sequence_head.py`` (the fields every family shares, and their checks)
+and ``track_vocabulary.py``.
 
 ``model_type`` is ``"isoclr_orthrus"``, not ``"orthrus"``: the Hub's own Orthrus repositories
 (``quietflamingo/orthrus-*``) use ``"orthrus"`` with their own remote code (``orthrus_hf.py``, which
@@ -16,7 +17,8 @@ from typing import Any
 
 from transformers import PretrainedConfig
 
-from .vocabulary_isoclr import MAX_SEQUENCE_LENGTH
+from .sequence_head import init_shared_fields, validate_shared_fields
+from .track_vocabulary import MAX_SEQUENCE_LENGTH
 
 # The published Orthrus sizes (Fradkin et al. 2024; Orthrus's config/model.yaml) and a CPU-sized one.
 # Parameter counts of the encoders: 10,179,072 (large, 6 tracks), 1,316,608 (base, 4 tracks); tests
@@ -60,19 +62,9 @@ class OrthrusConfig(PretrainedConfig):
         max_sequence_length: Longest transcript accepted without truncation (12,288 as for IsoCLR).
         unknown_base_value: Value in each base channel for N (and, with "uniform", the other IUPAC codes).
         unknown_base_encoding: "uniform" or "iupac", as in :class:`IsoCLRConfig`.
-        projection_hidden_size: Hidden width of the contrastive projection MLP.
-        projection_dim: Output width of the projection MLP.
-        projection_layers: Linear layers in the projection MLP (Orthrus: 3).
-        loss_temperature: Temperature of the decoupled contrastive loss.
-        gene_set_weight_constant: ``c`` in the positive-pair weight ``log(n + c) / Z`` (IsoCLR Eq. 3).
-        mask_fraction: Fraction of valid positions of each view masked during contrastive training.
-        mask_value: Value written into all tracks at masked positions.
-        classifier_dropout: Dropout before the downstream head.
-        classifier_hidden_size: Hidden width of the downstream head; ``None`` for a linear head.
-        classifier_zero_init: Zero-initialise the head's last layer.
-        target_names: Names of the regression targets (one per label).
-        target_mean: Per-target mean used to normalise labels; predictions are returned in original units.
-        target_std: Per-target standard deviation used to normalise labels.
+        **kwargs: The fields every family shares (``sequence_head.SHARED_CONFIG_DEFAULTS``: contrastive
+            projection, loss and masking, the downstream head and its targets), then
+            ``PretrainedConfig``'s.
     """
 
     model_type = "isoclr_orthrus"
@@ -90,19 +82,6 @@ class OrthrusConfig(PretrainedConfig):
         max_sequence_length: int = MAX_SEQUENCE_LENGTH,
         unknown_base_value: float = 0.25,
         unknown_base_encoding: str = "uniform",
-        projection_hidden_size: int = 2048,
-        projection_dim: int = 512,
-        projection_layers: int = 3,
-        loss_temperature: float = 0.1,
-        gene_set_weight_constant: float = 0.4,
-        mask_fraction: float = 0.15,
-        mask_value: float = 0.25,
-        classifier_dropout: float = 0.0,
-        classifier_hidden_size: int | None = None,
-        classifier_zero_init: bool = True,
-        target_names: list[str] | None = None,
-        target_mean: list[float] | None = None,
-        target_std: list[float] | None = None,
         **kwargs: Any,
     ) -> None:
         self.n_tracks = int(n_tracks)
@@ -116,22 +95,8 @@ class OrthrusConfig(PretrainedConfig):
         self.max_sequence_length = int(max_sequence_length)
         self.unknown_base_value = float(unknown_base_value)
         self.unknown_base_encoding = unknown_base_encoding
-        self.projection_hidden_size = int(projection_hidden_size)
-        self.projection_dim = int(projection_dim)
-        self.projection_layers = int(projection_layers)
-        self.loss_temperature = float(loss_temperature)
-        self.gene_set_weight_constant = float(gene_set_weight_constant)
-        self.mask_fraction = float(mask_fraction)
-        self.mask_value = float(mask_value)
-        self.classifier_dropout = float(classifier_dropout)
-        self.classifier_hidden_size = None if classifier_hidden_size is None else int(classifier_hidden_size)
-        self.classifier_zero_init = bool(classifier_zero_init)
-        self.target_names = None if target_names is None else [str(n) for n in target_names]
-        self.target_mean = None if target_mean is None else [float(v) for v in target_mean]
-        self.target_std = None if target_std is None else [float(v) for v in target_std]
+        kwargs = init_shared_fields(self, kwargs)
         auto_map = {**AUTO_MAP, **(kwargs.pop("auto_map", None) or {})}
-        if self.target_names is not None and "num_labels" not in kwargs and "id2label" not in kwargs:
-            kwargs["id2label"] = dict(enumerate(self.target_names))
         # transformers 4.x's pipeline() loads a remote tokenizer only when the config names its class.
         kwargs.setdefault("tokenizer_class", "IsoCLRTokenizer")
         super().__init__(**kwargs)
@@ -171,27 +136,13 @@ class OrthrusConfig(PretrainedConfig):
             "conv_kernel": self.conv_kernel,
             "time_step_rank": self.time_step_rank,
             "max_sequence_length": self.max_sequence_length,
-            "projection_hidden_size": self.projection_hidden_size,
-            "projection_dim": self.projection_dim,
-            "projection_layers": self.projection_layers,
         }
         for name, value in positive.items():
             if value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value}.")
-        fractions = {"classifier_dropout": self.classifier_dropout, "mask_fraction": self.mask_fraction}
-        for name, fraction in fractions.items():
-            if not 0.0 <= fraction < 1.0:
-                raise ValueError(f"{name} must be in [0, 1), got {fraction}.")
-        if self.loss_temperature <= 0:
-            raise ValueError(f"loss_temperature must be positive, got {self.loss_temperature}.")
         if self.layer_norm_epsilon <= 0:
             raise ValueError(f"layer_norm_epsilon must be positive, got {self.layer_norm_epsilon}.")
-        for name in ("target_mean", "target_std", "target_names"):
-            values = getattr(self, name)
-            if values is not None and len(values) != self.num_labels:
-                raise ValueError(f"{name} has {len(values)} values but the model predicts {self.num_labels} labels.")
-        if self.target_std is not None and any(s <= 0 for s in self.target_std):
-            raise ValueError(f"target_std must be positive, got {self.target_std}.")
+        validate_shared_fields(self)
 
 
 OrthrusConfig.register_for_auto_class()

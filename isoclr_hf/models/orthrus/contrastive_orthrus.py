@@ -22,8 +22,8 @@ class OrthrusForContrastivePretraining(OrthrusPreTrainedModel, IsoCLRForContrast
     """Orthrus encoder + projection MLP + weighted decoupled contrastive loss.
 
     ``forward`` is :meth:`IsoCLRForContrastivePretraining.forward` (same arguments, same output);
-    the initialisation is Orthrus's. The encoder is ``self.orthrus``; ``self.isoclr`` names the same
-    module, because the shared forward and the pretraining loop read the encoder under that name.
+    the initialisation is Orthrus's. The encoder is ``self.orthrus``, reached by generic code as
+    ``base_model`` (``base_model_prefix = "orthrus"``).
     """
 
     config_class = OrthrusConfig
@@ -35,9 +35,11 @@ class OrthrusForContrastivePretraining(OrthrusPreTrainedModel, IsoCLRForContrast
         self.contrastive_loss = DecoupledContrastiveLoss(temperature=config.loss_temperature)
         self.post_init()
 
+    # Deprecated alias: generic code reaches the encoder through ``base_model``. The pretraining loop and
+    # hub/package.py still read ``.isoclr`` until they move to ``.base_model``; then this alias goes.
     @property
     def isoclr(self) -> OrthrusModel:  # type: ignore[override]
-        """The encoder, under the name :class:`IsoCLRForContrastivePretraining` and the training loop use."""
+        """Deprecated: the encoder, as ``self.orthrus`` and ``self.base_model``."""
         return self.orthrus
 
 

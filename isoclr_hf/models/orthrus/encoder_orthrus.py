@@ -1,7 +1,8 @@
-"""Orthrus's building blocks: the input tracks and the pre-norm Mamba block.
+"""Orthrus's building blocks: the pre-norm Mamba block and its mixer.
 
 Remote code: imported by ``modeling_orthrus.py`` and copied next to the weights; imports only torch,
-transformers and the siblings ``configuration_orthrus.py`` and ``vocabulary_isoclr.py``.
+transformers and the sibling ``configuration_orthrus.py``. The input tracks are built in the shared
+``track_inputs.py``.
 
 The mixer is transformers' ``MambaMixer``, which computes mamba-ssm's ``Mamba`` (the unfused path
 of Orthrus's ``mamba.py``) and takes its parameter names unchanged (``in_proj``, ``conv1d``,
@@ -25,49 +26,6 @@ from transformers import MambaConfig
 from transformers.models.mamba.modeling_mamba import MambaMixer
 
 from .configuration_orthrus import OrthrusConfig
-from .vocabulary_isoclr import IUPAC_BASES, VOCABULARY
-
-# Token id -> bases it stands for, in channel order A, C, G, T; padding stands for none.
-_TOKEN_BASES = tuple(IUPAC_BASES.get(token, "") for token in VOCABULARY)
-
-
-def base_track_table(config: OrthrusConfig, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
-    """Values of the four base channels for each token id, as IsoCLR builds them. Shape: (vocabulary, 4).
-
-    Padding (id 0) is all zero and ACGT are one-hot. With ``unknown_base_encoding="uniform"`` every
-    other code is ``unknown_base_value`` in all four channels; with ``"iupac"`` an ambiguity code
-    spreads 1 evenly over the bases it stands for, and N keeps ``unknown_base_value``.
-    """
-    table = torch.zeros(len(_TOKEN_BASES), 4, dtype=torch.float32)
-    for token_id, bases in enumerate(_TOKEN_BASES):
-        if len(bases) == 1:
-            table[token_id, "ACGT".index(bases)] = 1.0
-        elif len(bases) == 4 or (bases and config.unknown_base_encoding == "uniform"):
-            table[token_id] = config.unknown_base_value
-        elif bases:
-            for base in bases:
-                table[token_id, "ACGT".index(base)] = 1.0 / len(bases)
-    return table.to(device=device, dtype=dtype)
-
-
-def build_tracks(
-    config: OrthrusConfig,
-    input_ids: torch.Tensor,
-    cds_track: torch.Tensor | None,
-    splice_track: torch.Tensor | None,
-    dtype: torch.dtype,
-) -> torch.Tensor:
-    """Token ids and annotation tracks -> float tracks, channels-last; 4 tracks drop CDS and splice.
-
-    Shape: (batch, length) each -> (batch, length, n_tracks).
-    """
-    tracks = base_track_table(config, input_ids.device, dtype)[input_ids.long()]  # (B, L, 4)
-    if config.n_tracks == 4:
-        return tracks
-    zeros = torch.zeros_like(input_ids, dtype=dtype)
-    cds = zeros if cds_track is None else cds_track.to(dtype)
-    splice = zeros if splice_track is None else splice_track.to(dtype)
-    return torch.cat([tracks, cds[..., None], splice[..., None]], dim=-1)  # (B, L, 6)
 
 
 def mixer_config(config: OrthrusConfig) -> MambaConfig:
@@ -166,4 +124,4 @@ class OrthrusBlock(nn.Module):
         return hidden, residual
 
 
-__all__ = ["OrthrusBlock", "OrthrusMixer", "base_track_table", "build_tracks", "mixer_config", "selective_scan"]
+__all__ = ["OrthrusBlock", "OrthrusMixer", "mixer_config", "selective_scan"]

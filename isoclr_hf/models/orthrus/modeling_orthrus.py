@@ -1,10 +1,11 @@
 """Orthrus models: the Mamba encoder and a downstream head, on IsoCLR's inputs.
 
 Remote code: copied next to the weights by ``save_pretrained``; imports only torch, transformers and
-its siblings. It imports every sibling that any of them needs *directly* (``vocabulary_isoclr.py``
+its siblings. It imports every sibling that any of them needs *directly* (``track_vocabulary.py``
 too), because transformers 4.x copies only the direct relative imports of a local folder's module.
-``inputs_isoclr.py`` and ``vocabulary_isoclr.py`` are byte-identical copies of the IsoCLR family's
-(a test checks it), so both families take the same tokenizer output and the same input checks.
+``track_inputs.py``, ``track_vocabulary.py`` and ``sequence_head.py`` are byte-identical copies of the
+IsoCLR family's (``tests/models/test_shared_files.py``), so both families take the same tokenizer
+output, run the same input checks and carry the same downstream head.
 
 The weights use Orthrus's own names (``embedding``, ``layers.{i}.norm``, ``layers.{i}.mixer.*``,
 ``norm_f``): an Orthrus checkpoint loads unchanged (``isoclr convert-orthrus``).
@@ -14,6 +15,9 @@ Left padding is moved to the right by :func:`validate_inputs` before the encoder
 get states (the embedding bias, the convolution window and the SSM state carry into them), so they are
 zeroed in ``last_hidden_state`` and left out of the mean: the embedding of a transcript is the same
 alone or in any batch.
+
+Meta device: as for IsoCLR, the models can be built on the meta device (``init_empty_weights``,
+``from_pretrained(..., device_map=...)``); a forward before the weights are loaded raises ``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -30,9 +34,10 @@ from transformers.models.mamba.modeling_mamba import MambaMixer
 from transformers.utils import ModelOutput
 
 from .configuration_orthrus import OrthrusConfig
-from .encoder_orthrus import OrthrusBlock, build_tracks
-from .inputs_isoclr import validate_inputs
-from .vocabulary_isoclr import VOCABULARY  # noqa: F401  (transformers 4.x copies only direct relative imports)
+from .encoder_orthrus import OrthrusBlock
+from .sequence_head import SequenceClassificationHead, SequenceClassificationMixin, SequenceHeadOutput
+from .track_inputs import build_tracks, require_loaded_weights, validate_inputs
+from .track_vocabulary import VOCABULARY  # noqa: F401  (transformers 4.x copies only direct relative imports)
 
 try:  # transformers >= 5: init functions that skip weights already loaded from a checkpoint
     from transformers import initialization as init
@@ -60,23 +65,8 @@ class OrthrusModelOutput(ModelOutput):
 
 
 @dataclass
-class OrthrusSequenceClassifierOutput(ModelOutput):
-    """Output of :class:`OrthrusForSequenceClassification` (the fields of IsoCLR's head output).
-
-    Attributes:
-        loss: MSE on normalised targets (regression, NaN labels ignored), cross-entropy (single
-            label) or binary cross-entropy (multi-label), when ``labels`` are given.
-        logits: Head output; for regression in normalised units. Shape: (batch, num_labels).
-        predictions: Regression predictions in original units; ``None`` for classification.
-        embeddings: The pooled encoder embedding. Shape: (batch, hidden_size).
-        hidden_states: As in :class:`OrthrusModelOutput`, when requested.
-    """
-
-    loss: torch.Tensor | None = None
-    logits: torch.Tensor | None = None
-    predictions: torch.Tensor | None = None
-    embeddings: torch.Tensor | None = None
-    hidden_states: tuple[torch.Tensor, ...] | None = None
+class OrthrusSequenceClassifierOutput(SequenceHeadOutput):
+    """Output of :class:`OrthrusForSequenceClassification`: the fields of :class:`SequenceHeadOutput`."""
 
 
 def _copy(tensor: torch.Tensor, value: torch.Tensor) -> None:
@@ -173,15 +163,19 @@ class OrthrusModel(OrthrusPreTrainedModel):
             return_dict: Return an :class:`OrthrusModelOutput` (default) or a tuple.
 
         Raises:
-            ValueError: On malformed input, naming the input and the rows (see :func:`validate_inputs`).
+            ValueError: On malformed input, naming the input and the rows (see :func:`validate_inputs`),
+                also rows longer than ``config.max_sequence_length``.
+            RuntimeError: While the weights are on the meta device (not loaded yet).
         """
         if output_hidden_states is None:
             output_hidden_states = bool(getattr(self.config, "output_hidden_states", False))
         if return_dict is None:
             return_dict = bool(getattr(self.config, "return_dict", True))
+        require_loaded_weights(self)
         inputs = validate_inputs(
-            input_ids, attention_mask, cds_track, splice_track, tracks, masked_positions, n_tracks=self.config.n_tracks
-        )  # raises ValueError on bad input; left-padded rows come back right-padded
+            input_ids, attention_mask, cds_track, splice_track, tracks, masked_positions,
+            n_tracks=self.config.n_tracks, max_length=self.config.max_sequence_length,
+        )  # raises ValueError on bad input; left-padded rows come back right-padded  # fmt: skip
         dtype = self.embedding.weight.dtype
         if inputs.tracks is not None:
             x = inputs.tracks.to(dtype)
@@ -241,113 +235,21 @@ class OrthrusModel(OrthrusPreTrainedModel):
         return self(tracks=tracks, attention_mask=mask.to(torch.uint8), return_dict=True).pooler_output
 
 
-class OrthrusClassificationHead(nn.Module):
-    """Pooled embedding -> dropout -> [linear -> ReLU -> dropout] -> linear to ``num_labels``."""
-
-    def __init__(self, config: OrthrusConfig) -> None:
-        super().__init__()
-        self.dropout = nn.Dropout(config.classifier_dropout)
-        width = config.hidden_size
-        self.hidden: nn.Linear | None = None
-        if config.classifier_hidden_size is not None:
-            self.hidden = nn.Linear(width, config.classifier_hidden_size)
-            width = config.classifier_hidden_size
-        self.out_proj = nn.Linear(width, int(config.num_labels))  # type: ignore[arg-type]
-        setattr(self.out_proj, "zero_init", config.classifier_zero_init)  # read by _init_weights  # noqa: B010
-
-    def forward(self, pooled: torch.Tensor) -> torch.Tensor:
-        """Shape: (batch, hidden_size) -> (batch, num_labels)."""
-        x = self.dropout(pooled)
-        if self.hidden is not None:
-            x = self.dropout(F.relu(self.hidden(x)))
-        return self.out_proj(x)
-
-
-class OrthrusForSequenceClassification(OrthrusPreTrainedModel):
+class OrthrusForSequenceClassification(SequenceClassificationMixin, OrthrusPreTrainedModel):
     """Orthrus encoder with a head on the pooled embedding (regression or classification).
 
-    The same contract as ``IsoCLRForSequenceClassification``: regression labels in original units,
-    normalised by ``config.target_mean``/``target_std`` for the loss, NaN labels ignored, and
-    ``predictions`` in original units.
+    ``forward`` (labels and their checks, losses, output) is :class:`SequenceClassificationMixin`'s,
+    shared by every family; its other arguments are those of :meth:`OrthrusModel.forward`.
     """
+
+    output_class = OrthrusSequenceClassifierOutput
 
     def __init__(self, config: OrthrusConfig) -> None:
         super().__init__(config)
         self.num_labels = config.num_labels
-        self.orthrus = OrthrusModel(config)
-        self.classifier = OrthrusClassificationHead(config)
+        self.orthrus = OrthrusModel(config)  # base_model_prefix: checkpoint keys start with "orthrus."
+        self.classifier = SequenceClassificationHead(config)
         self.post_init()
-
-    def _problem_type(self, labels: torch.Tensor | None) -> str:
-        if self.config.problem_type is not None:
-            return self.config.problem_type
-        if self.num_labels == 1 or self.config.target_names is not None:
-            return "regression"
-        if labels is not None and labels.dtype in (torch.long, torch.int):
-            return "single_label_classification"
-        return "multi_label_classification" if labels is not None else "single_label_classification"
-
-    def _target_stats(self, reference: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        n = int(self.num_labels)  # type: ignore[arg-type]
-        mean = self.config.target_mean if self.config.target_mean is not None else [0.0] * n
-        std = self.config.target_std if self.config.target_std is not None else [1.0] * n
-        return reference.new_tensor(mean), reference.new_tensor(std)
-
-    def forward(
-        self,
-        input_ids: torch.Tensor | None = None,
-        cds_track: torch.Tensor | None = None,
-        splice_track: torch.Tensor | None = None,
-        attention_mask: torch.Tensor | None = None,
-        tracks: torch.Tensor | None = None,
-        labels: torch.Tensor | None = None,
-        output_hidden_states: bool | None = None,
-        return_dict: bool | None = None,
-    ) -> OrthrusSequenceClassifierOutput | tuple[torch.Tensor, ...]:
-        """Predict from a batch; inputs as in :meth:`OrthrusModel.forward`.
-
-        Args:
-            labels: Regression targets in original units, shape (batch,) or (batch, num_labels), NaN
-                where unmeasured; class indices (batch,); or multi-hot (batch, num_labels).
-        """
-        if return_dict is None:
-            return_dict = bool(getattr(self.config, "return_dict", True))
-        encoded = self.orthrus(
-            input_ids=input_ids, cds_track=cds_track, splice_track=splice_track, attention_mask=attention_mask,
-            tracks=tracks, output_hidden_states=output_hidden_states, return_dict=True,
-        )  # fmt: skip
-        logits = self.classifier(encoded.pooler_output)  # (B, num_labels)
-        if labels is not None and not isinstance(labels, torch.Tensor):
-            labels = torch.as_tensor(labels)
-        problem = self._problem_type(labels)
-        mean, std = self._target_stats(logits)
-        predictions = logits * std + mean if problem == "regression" else None
-        loss = None if labels is None else self._loss(problem, logits, labels.to(logits.device))
-        output = OrthrusSequenceClassifierOutput(
-            loss=loss, logits=logits, predictions=predictions, embeddings=encoded.pooler_output,
-            hidden_states=encoded.hidden_states,
-        )  # fmt: skip
-        return output if return_dict else output.to_tuple()
-
-    def _loss(self, problem: str, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        batch, n = logits.shape
-        if problem == "regression":
-            if labels.numel() != batch * n:
-                raise ValueError(f"labels for regression must have shape ({batch}, {n}); got {tuple(labels.shape)}.")
-            mean, std = self._target_stats(logits)
-            normalised = (labels.to(logits.dtype).reshape(logits.shape) - mean) / std
-            measured = ~torch.isnan(normalised)
-            if not bool(measured.any()):
-                return (logits * 0.0).sum()
-            return F.mse_loss(logits[measured], normalised[measured])
-        if problem == "single_label_classification":
-            return F.cross_entropy(logits, labels.long().view(-1))
-        if problem == "multi_label_classification":
-            return F.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
-        raise ValueError(
-            f"problem_type={problem!r} is not supported; use regression, single_label_classification "
-            "or multi_label_classification."
-        )
 
 
 OrthrusModel.register_for_auto_class("AutoModel")

@@ -11,7 +11,8 @@ import torch
 
 from isoclr_hf import IsoCLRForSequenceClassification, IsoCLRModel
 from isoclr_hf.models.isoclr import encoder_isoclr
-from isoclr_hf.models.isoclr.encoder_isoclr import IsoCLRLayer, plan_length_groups
+from isoclr_hf.models.isoclr.encoder_isoclr import IsoCLRLayer
+from isoclr_hf.models.isoclr.length_groups import plan_length_groups
 from tests.tiny_models import tiny_config
 
 

@@ -1,6 +1,8 @@
 """Model inputs: every malformed input gets a clear ValueError naming the row; valid variants
 (float or bool masks, left padding) give the same result as the tokenizer's own layout; nothing
-non-finite reaches the batch-norm running statistics."""
+non-finite reaches the batch-norm running statistics. (Left = right padding, bad label values, rows over
+the maximum length and the annotation tracks' own rules are checked for every family by the shared
+contract, tests/models/model_contract.py.)"""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from isoclr_hf import (
     IsoCLRModel,
     IsoCLRTokenizer,
 )
-from isoclr_hf.models.isoclr.inputs_isoclr import VOCABULARY_SIZE, validate_inputs
+from isoclr_hf.models.isoclr.track_inputs import VOCABULARY_SIZE, validate_inputs
 from tests.tiny_models import tiny_config
 
 BASES = np.array(list("ACGT"))
@@ -94,23 +96,6 @@ def test_any_numeric_mask_dtype_gives_the_same_embedding(model, batch, dtype) ->
     out = model(**{**batch, "attention_mask": batch["attention_mask"].to(dtype)})
     torch.testing.assert_close(out.pooler_output, reference.pooler_output, atol=0, rtol=0)
     torch.testing.assert_close(out.last_hidden_state, reference.last_hidden_state, atol=0, rtol=0)
-
-
-@pytest.mark.parametrize("with_mask", [True, False])
-def test_left_padding_gives_the_right_padded_embedding(model, batch, with_mask) -> None:
-    left = left_pad(batch)
-    assert left["attention_mask"][:, 0].tolist() == [0, 1, 0]  # rows 0 and 2 are left-padded
-    if not with_mask:
-        batch, left = dict(batch), dict(left)
-        del batch["attention_mask"], left["attention_mask"]  # derived from input_ids != 0
-    right_out, left_out = model(**batch), model(**left)
-    torch.testing.assert_close(left_out.pooler_output, right_out.pooler_output, atol=1e-5, rtol=1e-5)
-    # Outputs come back right-padded, whatever the input's padding side.
-    torch.testing.assert_close(left_out.output_mask, right_out.output_mask)
-    valid = right_out.output_mask.bool()
-    torch.testing.assert_close(
-        left_out.last_hidden_state[valid], right_out.last_hidden_state[valid], atol=1e-5, rtol=1e-5
-    )
 
 
 def test_left_padding_in_training_mode_matches_too(batch) -> None:
@@ -303,19 +288,6 @@ def test_head_labels_of_the_wrong_shape_are_refused(batch, overrides, labels, ex
     assert all(torch.equal(old, new) for old, new in zip(before, running_stats(model)))  # refused before encoding
 
 
-def test_head_label_values_are_checked(batch) -> None:
-    single = IsoCLRForSequenceClassification(tiny_config(num_labels=3))
-    with raises_naming_rows("row 1", r"class indices must lie in \[0, 3\)"):
-        single(**batch, labels=torch.tensor([0, 3, 1]))
-    single(**batch, labels=torch.tensor([0, -100, 1]))  # cross-entropy's ignore index is fine
-    multi = IsoCLRForSequenceClassification(tiny_config(num_labels=2, problem_type="multi_label_classification"))
-    with raises_naming_rows("row 2", r"multi-label targets must lie in \[0, 1\]"):
-        multi(**batch, labels=torch.tensor([[0.0, 1.0], [1.0, 1.0], [2.0, 0.0]]))
-    regression = IsoCLRForSequenceClassification(tiny_config(target_names=["y"]))
-    with raises_naming_rows("row 0", "regression targets must be finite"):
-        regression(**batch, labels=torch.tensor([float("inf"), 1.0, 2.0]))
-
-
 def test_head_labels_of_the_right_shapes_work(batch) -> None:
     regression = IsoCLRForSequenceClassification(tiny_config(target_names=["y"], classifier_zero_init=False))
     flat = regression(**batch, labels=torch.tensor([1.0, float("nan"), 2.0]))
@@ -386,6 +358,15 @@ def test_contrastive_views_are_checked_by_name(batch) -> None:
     mask[0, 3] = 0.5
     with raises_naming_rows("row 0", "partner_attention_mask must be 0"):
         model(**pair_batch(batch, {**batch, "attention_mask": mask}))
+
+
+def test_contrastive_annotation_tracks_for_one_view_only_are_refused(batch) -> None:
+    model = IsoCLRForContrastivePretraining(tiny_config()).eval()
+    with pytest.raises(ValueError, match=r"splice_track is given for one view only.*both views or for neither"):
+        model(**pair_batch(batch, {**batch, "splice_track": None}))
+    plain = {**batch, "cds_track": None, "splice_track": None}
+    out = model(**pair_batch(plain), return_loss=False)  # neither view annotated: fine
+    assert torch.isfinite(out.projections).all()
 
 
 def test_contrastive_left_padding_and_float_masks(batch) -> None:

@@ -1,4 +1,5 @@
-"""IsoCLR models: shapes, padding invariance, heads, initialisation and save/load."""
+"""IsoCLR models: the shared model contract (tests/models/model_contract.py), and what only IsoCLR has:
+shapes at 1/32 resolution, annotation tracks, initialisation, length groups, the contrastive model."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import pytest
 import torch
 
 from isoclr_hf import (
+    IsoCLRConfig,
     IsoCLRForContrastivePretraining,
     IsoCLRForSequenceClassification,
     IsoCLRModel,
+    IsoCLRSequenceClassifierOutput,
     IsoCLRTokenizer,
 )
-from isoclr_hf.models.isoclr.encoder_isoclr import base_track_table, random_position_mask
+from isoclr_hf.models.isoclr.track_inputs import base_track_table, random_position_mask
+from tests.models.model_contract import ModelContract, ModelTester
 from tests.tiny_models import tiny_config
 
 BASES = np.array(list("ACGT"))
@@ -27,6 +31,33 @@ def tokenizer() -> IsoCLRTokenizer:
     return IsoCLRTokenizer()
 
 
+class IsoCLRTester(ModelTester):
+    config_class = IsoCLRConfig
+    encoder_class = IsoCLRModel
+    head_class = IsoCLRForSequenceClassification
+    output_class = IsoCLRSequenceClassifierOutput
+    base_model_prefix = "isoclr"
+    padding_variants = ({"pooling": "mean"}, {"pooling": "max"})
+
+    def config(self, **overrides: object) -> IsoCLRConfig:
+        return tiny_config(**overrides)
+
+    def perturb(self, model: torch.nn.Module) -> torch.nn.Module:
+        """Non-trivial batch-norm running statistics and biases: padding mistakes would show."""
+        generator = torch.Generator().manual_seed(1)
+        with torch.no_grad():
+            for module in model.modules():
+                if isinstance(module, torch.nn.BatchNorm1d):
+                    module.running_mean.copy_(torch.rand(module.running_mean.shape, generator=generator) - 0.5)
+                    module.running_var.copy_(torch.rand(module.running_var.shape, generator=generator) * 1.5 + 0.5)
+                    module.bias.copy_(torch.rand(module.bias.shape, generator=generator) - 0.5)
+        return model
+
+
+class TestIsoCLRContract(ModelContract):
+    tester = IsoCLRTester()
+
+
 def test_output_shapes(config, tokenizer) -> None:
     model = IsoCLRModel(config).eval()
     rng = np.random.default_rng(0)
@@ -38,35 +69,6 @@ def test_output_shapes(config, tokenizer) -> None:
     widths = [config.stem_filters, *config.stage_filters]
     assert [h.shape[-1] for h in out.hidden_states] == widths
     assert [h.shape[1] for h in out.hidden_states] == [50, 25, 13, 7, 4]  # ceil(100 / 2^k)
-
-
-@pytest.mark.parametrize("pooling", ["mean", "max"])
-def test_padding_invariance(pooling, tokenizer) -> None:
-    """An embedding is the same alone or batched with sequences three times longer."""
-    model = IsoCLRModel(tiny_config(pooling=pooling))
-    # Give batch norm non-trivial running statistics and affine parameters.
-    for module in model.modules():
-        if isinstance(module, torch.nn.BatchNorm1d):
-            module.running_mean.uniform_(-0.5, 0.5)
-            module.running_var.uniform_(0.5, 2.0)
-            module.bias.data.uniform_(-0.5, 0.5)
-    model.eval()
-    rng = np.random.default_rng(1)
-    for length in (37, 200, 513):
-        sequence = random_sequence(length, rng)
-        exons = [length // 3, length]
-        cds = (3, 3 + 3 * ((length - 6) // 3))
-        alone = model(**tokenizer([sequence], exon_ends=[exons], cds=[cds], return_tensors="pt"))
-        others = [random_sequence(3 * length, rng) for _ in range(2)]
-        batched = model(
-            **tokenizer([others[0], sequence, others[1]], exon_ends=[None, exons, None], cds=[None, cds, None],
-                        pad_to_multiple_of=32, return_tensors="pt")
-        )  # fmt: skip
-        torch.testing.assert_close(batched.pooler_output[1], alone.pooler_output[0], atol=1e-5, rtol=1e-5)
-        valid = int(alone.output_mask.sum())
-        torch.testing.assert_close(
-            batched.last_hidden_state[1, :valid], alone.last_hidden_state[0, :valid], atol=1e-5, rtol=1e-5
-        )
 
 
 def test_precomputed_tracks_give_the_same_embedding(config, tokenizer) -> None:
@@ -119,44 +121,6 @@ def test_random_position_mask_counts_valid_positions_only() -> None:
     assert not bool((chosen & ~attention.bool()).any())
 
 
-def test_regression_head_named_targets_in_original_units(tokenizer) -> None:
-    config = tiny_config(target_names=["half_life", "mrl"], target_mean=[5.0, -1.0], target_std=[2.0, 0.5],
-                         classifier_zero_init=False)  # fmt: skip
-    model = IsoCLRForSequenceClassification(config).eval()
-    batch = tokenizer(["ACGTACGTAA", "GGGCCCAAAT"], return_tensors="pt")
-    labels = torch.tensor([[6.0, float("nan")], [4.0, -1.5]])
-    out = model(**batch, labels=labels)
-    assert out.logits.shape == (2, 2)
-    torch.testing.assert_close(out.predictions, out.logits * torch.tensor([2.0, 0.5]) + torch.tensor([5.0, -1.0]))
-    normalised = torch.tensor([[0.5, float("nan")], [-0.5, -1.0]])
-    measured = ~torch.isnan(normalised)
-    expected = torch.nn.functional.mse_loss(out.logits[measured], normalised[measured])
-    torch.testing.assert_close(out.loss, expected)
-
-
-def test_zero_initialised_head_predicts_the_mean(tokenizer) -> None:
-    config = tiny_config(target_names=["half_life"], target_mean=[3.0], target_std=[2.0])
-    model = IsoCLRForSequenceClassification(config).eval()
-    out = model(**tokenizer(["ACGTACGTAA"], return_tensors="pt"))
-    assert out.predictions.tolist() == [[3.0]]
-
-
-def test_classification_heads(tokenizer) -> None:
-    batch = tokenizer(["ACGTACGTAA", "GGGCCCAAAT", "ATATATATGC"], return_tensors="pt")
-    single = IsoCLRForSequenceClassification(tiny_config(num_labels=3, classifier_zero_init=False))
-    out = single(**batch, labels=torch.tensor([0, 2, 1]))
-    torch.testing.assert_close(out.loss, torch.nn.functional.cross_entropy(out.logits, torch.tensor([0, 2, 1])))
-    assert out.predictions is None
-    multi = IsoCLRForSequenceClassification(
-        tiny_config(num_labels=4, problem_type="multi_label_classification", classifier_zero_init=False)
-    )
-    labels = torch.tensor([[1, 0, 1, 0], [0, 0, 0, 1], [1, 1, 0, 0]], dtype=torch.float32)
-    out = multi(**batch, labels=labels)
-    torch.testing.assert_close(out.loss, torch.nn.functional.binary_cross_entropy_with_logits(out.logits, labels))
-    out.loss.backward()
-    assert multi.isoclr.encoder.stem_conv.weight.grad is not None
-
-
 def test_contrastive_model_forward_and_gradients(config, tokenizer) -> None:
     model = IsoCLRForContrastivePretraining(config).train()
     rng = np.random.default_rng(2)
@@ -182,39 +146,12 @@ def test_initialisation_is_sane(config) -> None:
     assert torch.all(norm.weight == 1) and torch.all(norm.bias == 0)
 
 
-def test_save_load_keeps_weights_and_outputs(tmp_path, config, tokenizer) -> None:
-    model = IsoCLRForSequenceClassification(tiny_config(target_names=["y"], classifier_zero_init=False)).eval()
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm1d):
-                module.running_mean.uniform_(-1, 1)
-    model.save_pretrained(tmp_path)
-    assert (tmp_path / "model.safetensors").exists()
-    loaded = IsoCLRForSequenceClassification.from_pretrained(tmp_path).eval()
-    for (name, a), (_, b) in zip(model.state_dict().items(), loaded.state_dict().items()):
-        assert torch.equal(a, b), f"{name} was re-initialised on load"
-    batch = tokenizer(["ACGTACGTAAGGCC"], return_tensors="pt")
-    torch.testing.assert_close(loaded(**batch).predictions, model(**batch).predictions)
-    # The encoder loads from the head checkpoint (base_model_prefix) with the same weights.
-    encoder = IsoCLRModel.from_pretrained(tmp_path).eval()
-    torch.testing.assert_close(encoder(**batch).pooler_output, model(**batch).embeddings)
-
-
 def test_encoder_from_contrastive_checkpoint(tmp_path, config, tokenizer) -> None:
     model = IsoCLRForContrastivePretraining(config).eval()
     model.save_pretrained(tmp_path)
     encoder = IsoCLRModel.from_pretrained(tmp_path).eval()
     batch = tokenizer(["ACGTACGTAAGGCC"], return_tensors="pt")
     torch.testing.assert_close(encoder(**batch).pooler_output, model.isoclr(**batch).pooler_output)
-
-
-def test_bf16_forward_runs_and_stays_close(config, tokenizer) -> None:
-    model = IsoCLRModel(config).eval()
-    batch = tokenizer(["ACGTACGTAAGGCCTTAGCATCGATCGACTAGCTAGCATCGA"], return_tensors="pt")
-    reference = model(**batch).pooler_output
-    low = model.to(torch.bfloat16)(**batch).pooler_output
-    assert low.dtype == torch.bfloat16
-    torch.testing.assert_close(low.float(), reference, atol=0.1, rtol=0.05)
 
 
 def test_training_statistics_ignore_padding(config, tokenizer) -> None:
@@ -234,7 +171,7 @@ def test_training_statistics_ignore_padding(config, tokenizer) -> None:
 
 
 def test_plan_length_groups_cuts_padding() -> None:
-    from isoclr_hf.models.isoclr.encoder_isoclr import plan_length_groups
+    from isoclr_hf.models.isoclr.length_groups import plan_length_groups
 
     lengths = [1000, 990, 300, 310, 980, 295]
     groups = plan_length_groups(lengths, max_groups=4)

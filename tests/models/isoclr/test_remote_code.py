@@ -1,4 +1,5 @@
-"""Loading saved models where only transformers and torch exist: a folder, and a Hub id offline."""
+"""Loading saved IsoCLR models where only transformers and torch exist: the files a folder holds, and a Hub id
+offline (loading a folder under each transformers version is in the shared contract, tests/models/model_contract.py)."""
 
 from __future__ import annotations
 
@@ -68,7 +69,7 @@ def run_isolated(source: str, tmp_path: Path, env: dict[str, str] | None = None)
 def test_saved_folder_holds_remote_code_and_full_auto_map(tmp_path: Path) -> None:
     saved_model(tmp_path)
     for name in ("configuration_isoclr.py", "modeling_isoclr.py", "encoder_isoclr.py", "loss_isoclr.py",
-                 "inputs_isoclr.py", "vocabulary_isoclr.py",
+                 "track_inputs.py", "track_vocabulary.py", "sequence_head.py", "length_groups.py",
                  "tokenization_isoclr.py",
                  "model.safetensors", "tokenizer_config.json"):  # fmt: skip
         assert (tmp_path / name).exists(), name
@@ -77,15 +78,6 @@ def test_saved_folder_holds_remote_code_and_full_auto_map(tmp_path: Path) -> Non
     # An encoder saved on its own carries the same map.
     IsoCLRModel(tiny_config()).save_pretrained(tmp_path / "encoder")
     assert json.loads((tmp_path / "encoder" / "config.json").read_text())["auto_map"] == auto_map
-
-
-def test_load_from_folder_without_the_package(tmp_path: Path) -> None:
-    folder = tmp_path / "model"
-    model, tokenizer = saved_model(folder)
-    loaded = run_isolated(str(folder), tmp_path)
-    assert "isoclr_hf" not in str(loaded["modules"])
-    for key, value in expected_outputs(model, tokenizer).items():
-        np.testing.assert_allclose(loaded[key], value, rtol=1e-5, atol=1e-6)
 
 
 def lay_out_hub_cache(folder: Path, cache: Path, repo_id: str, commit: str = "a" * 40) -> None:

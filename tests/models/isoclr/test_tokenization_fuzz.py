@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from isoclr_hf import IsoCLRTokenizer
-from isoclr_hf.models.isoclr.vocabulary_isoclr import IUPAC_BASES, VOCABULARY
+from isoclr_hf.models.isoclr.track_vocabulary import IUPAC_BASES, VOCABULARY
 
 EXAMPLES = int(os.environ.get("ISOCLR_FUZZ_EXAMPLES", "300"))
 TOKENIZERS = (IsoCLRTokenizer(), IsoCLRTokenizer(model_max_length=24, allow_incomplete_cds=True))

@@ -17,8 +17,8 @@ from tests.models.orthrus.reference_files import GOLDEN, orthrus_hf_folder
 
 def test_converted_folder_holds_weights_code_and_tokenizer(converted_reference: Path) -> None:
     for name in ("config.json", "model.safetensors", "configuration_orthrus.py", "modeling_orthrus.py",
-                 "encoder_orthrus.py", "inputs_isoclr.py", "vocabulary_isoclr.py", "tokenization_isoclr.py",
-                 "tokenizer_config.json", "vocab.json"):  # fmt: skip
+                 "encoder_orthrus.py", "track_inputs.py", "track_vocabulary.py", "sequence_head.py",
+                 "tokenization_isoclr.py", "tokenizer_config.json", "vocab.json"):  # fmt: skip
         assert (converted_reference / name).is_file(), name
     config = json.loads((converted_reference / "config.json").read_text())
     assert config["model_type"] == "isoclr_orthrus"

@@ -1,4 +1,5 @@
-"""Orthrus models: shapes, padding invariance, inputs, bf16, heads, sizes and save/load."""
+"""Orthrus models: the shared model contract (tests/models/model_contract.py), and what only Orthrus has:
+per-nucleotide states, Orthrus's own ``representation`` call, sizes, initialisation, the mixer's scan."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from isoclr_hf.models.orthrus import (
     OrthrusForContrastivePretraining,
     OrthrusForSequenceClassification,
     OrthrusModel,
+    OrthrusSequenceClassifierOutput,
 )
-from isoclr_hf.models.orthrus.encoder_orthrus import OrthrusMixer, base_track_table, mixer_config
+from isoclr_hf.models.orthrus.encoder_orthrus import OrthrusMixer, mixer_config
+from isoclr_hf.models.orthrus.track_inputs import base_track_table
+from tests.models.model_contract import ModelContract, ModelTester
 from tests.models.orthrus.reference_files import tiny_orthrus_config
 
 BASES = np.array(list("ACGT"))
@@ -32,6 +36,24 @@ def perturbed(model: torch.nn.Module) -> torch.nn.Module:
             if name.endswith(("norm.weight", "norm.bias", "norm_f.weight", "norm_f.bias", "embedding.bias", ".D")):
                 parameter.add_(0.3 * torch.randn(parameter.shape, generator=generator))
     return model.eval()
+
+
+class OrthrusTester(ModelTester):
+    config_class = OrthrusConfig
+    encoder_class = OrthrusModel
+    head_class = OrthrusForSequenceClassification
+    output_class = OrthrusSequenceClassifierOutput
+    base_model_prefix = "orthrus"
+
+    def config(self, **overrides: object) -> OrthrusConfig:
+        return tiny_orthrus_config(**overrides)
+
+    def perturb(self, model: torch.nn.Module) -> torch.nn.Module:
+        return perturbed(model)
+
+
+class TestOrthrusContract(ModelContract):
+    tester = OrthrusTester()
 
 
 @pytest.fixture
@@ -56,36 +78,6 @@ def test_output_shapes(model, tokenizer) -> None:
     assert torch.all(out.last_hidden_state[1, 20:] == 0) and torch.all(out.last_hidden_state[2, 7:] == 0)
     # The pooled embedding is the mean of the valid states.
     torch.testing.assert_close(out.pooler_output[1], out.last_hidden_state[1, :20].mean(0))
-
-
-def test_padding_invariance(model, tokenizer) -> None:
-    """An embedding and its states are the same alone or batched with sequences three times longer."""
-    rng = np.random.default_rng(1)
-    for length in (37, 200):
-        sequence = random_sequence(length, rng)
-        exons, cds = [length // 3, length], (3, 3 + 3 * ((length - 6) // 3))
-        alone = model(**tokenizer([sequence], exon_ends=[exons], cds=[cds], return_tensors="pt"))
-        others = [random_sequence(3 * length, rng) for _ in range(2)]
-        batched = model(
-            **tokenizer([others[0], sequence, others[1]], exon_ends=[None, exons, None], cds=[None, cds, None],
-                        pad_to_multiple_of=32, return_tensors="pt")
-        )  # fmt: skip
-        torch.testing.assert_close(batched.pooler_output[1], alone.pooler_output[0], atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(batched.last_hidden_state[1, :length], alone.last_hidden_state[0], atol=1e-5,
-                                   rtol=1e-5)  # fmt: skip
-
-
-def test_left_padding_gives_the_right_padded_result(model, tokenizer) -> None:
-    rng = np.random.default_rng(2)
-    sequences = [random_sequence(n, rng) for n in (60, 25)]
-    right = tokenizer(sequences, exon_ends=[[30, 60], None], cds=[(3, 33), None], return_tensors="pt")
-    left = {name: torch.stack([torch.roll(row, int((row_mask == 0).sum())) for row, row_mask in
-                               zip(values, right["attention_mask"])]) for name, values in right.items()}  # fmt: skip
-    assert left["attention_mask"][1, 0] == 0 and left["attention_mask"][1, -1] == 1
-    expected, actual = model(**right), model(**left)
-    torch.testing.assert_close(actual.pooler_output, expected.pooler_output, atol=1e-6, rtol=1e-6)
-    torch.testing.assert_close(actual.last_hidden_state, expected.last_hidden_state, atol=1e-6, rtol=1e-6)
-    assert torch.equal(actual.output_mask, expected.output_mask)
 
 
 def test_tracks_and_token_ids_give_the_same_embedding(model, tokenizer) -> None:
@@ -141,44 +133,6 @@ def test_config_validation_and_round_trip(tmp_path) -> None:
     assert loaded.to_dict() == config.to_dict()
     assert loaded.model_type == "isoclr_orthrus"
     assert set(loaded.auto_map) == {"AutoConfig", "AutoModel", "AutoModelForSequenceClassification", "AutoTokenizer"}
-
-
-def test_bf16_autocast_on_cpu_runs_and_stays_close(model, tokenizer) -> None:
-    rng = np.random.default_rng(3)
-    batch = tokenizer([random_sequence(n, rng) for n in (120, 64)], return_tensors="pt")
-    with torch.no_grad():
-        reference = model(**batch).pooler_output
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            low = model(**batch).pooler_output
-    assert torch.isfinite(low).all()
-    torch.testing.assert_close(low.float(), reference, atol=0.05, rtol=0.05)
-    # And with bf16 weights.
-    with torch.no_grad():
-        cast = model.to(torch.bfloat16)(**batch).pooler_output
-    assert cast.dtype == torch.bfloat16
-    torch.testing.assert_close(cast.float(), reference, atol=0.1, rtol=0.05)
-
-
-def test_regression_head_and_save_load(tmp_path, model, tokenizer) -> None:
-    config = tiny_orthrus_config(target_names=["half_life"], target_mean=[4.0], target_std=[2.0],
-                                 classifier_zero_init=False)  # fmt: skip
-    head = perturbed(OrthrusForSequenceClassification(config))
-    batch = tokenizer(["ACGTACGTAAGGCC", "GGGCCCAUA"], return_tensors="pt")
-    out = head(**batch, labels=torch.tensor([[5.0], [float("nan")]]))
-    torch.testing.assert_close(out.predictions, out.logits * 2.0 + 4.0)
-    torch.testing.assert_close(out.loss, ((out.logits[0, 0] - 0.5) ** 2))  # the NaN label is ignored
-    head.save_pretrained(tmp_path)
-    loaded = OrthrusForSequenceClassification.from_pretrained(tmp_path).eval()
-    for (name, a), (_, b) in zip(head.state_dict().items(), loaded.state_dict().items()):
-        assert torch.equal(a, b), f"{name} was re-initialised on load"
-    torch.testing.assert_close(loaded(**batch).predictions, head(**batch).predictions)
-    encoder = OrthrusModel.from_pretrained(tmp_path).eval()  # from the head checkpoint (base_model_prefix)
-    torch.testing.assert_close(encoder(**batch).pooler_output, head(**batch).embeddings)
-
-
-def test_zero_initialised_head_predicts_the_mean(tokenizer) -> None:
-    head = OrthrusForSequenceClassification(tiny_orthrus_config(target_names=["y"], target_mean=[3.0])).eval()
-    assert head(**tokenizer(["ACGTAC"], return_tensors="pt")).predictions.tolist() == [[3.0]]
 
 
 def test_contrastive_model_trains_and_saves_its_encoder(tmp_path, tokenizer) -> None:

@@ -4,7 +4,8 @@ As ``tests/models/isoclr/test_supported_transformers.py``: each load runs in a f
 cannot import ``isoclr_hf``, with a fresh module cache, under this venv's transformers (5.x) and under
 each ``.venv-compat/transformers-<version>`` (skipped where missing, unless ``ISOCLR_COMPAT_VENVS``
 lists it: then a missing venv fails). The converted golden reference must reproduce Orthrus's outputs
-there too, and a 4-track head must predict what it predicts here.
+there too, and the folder's tokenizer must give the package's embedding (a head saved under each version
+is the shared contract's, tests/models/model_contract.py).
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import pytest
 import torch
 
 from isoclr_hf import IsoCLRTokenizer
-from isoclr_hf.models.orthrus import OrthrusForSequenceClassification
+from isoclr_hf.models.orthrus import OrthrusModel
 from tests.hub.isolated_python import run_without_package
 from tests.models.isoclr.test_supported_transformers import compat_python
-from tests.models.orthrus.reference_files import GOLDEN, tiny_orthrus_config
+from tests.models.orthrus.reference_files import GOLDEN
 
 REPOSITORY = Path(__file__).resolve().parents[3]
 REQUIRED = os.environ.get("ISOCLR_COMPAT_VENVS", "").split()
@@ -33,30 +34,14 @@ def interpreter(version: str) -> Path | None:
     return None if version == "this venv" else compat_python(version)
 
 
-@pytest.fixture(scope="module")
-def head_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[list[float]]]:
-    """A saved 4-track regression head (tokenizer saved first) and its predictions on SEQUENCES."""
-    folder = tmp_path_factory.mktemp("orthrus_head")
-    torch.manual_seed(0)
-    config = tiny_orthrus_config(n_tracks=4, target_names=["half_life"], target_mean=[4.0], target_std=[2.0],
-                                 classifier_zero_init=False)  # fmt: skip
-    model = OrthrusForSequenceClassification(config).eval()
-    tokenizer = IsoCLRTokenizer()
-    tokenizer.save_pretrained(folder)
-    model.save_pretrained(folder)
-    batch = tokenizer(SEQUENCES, exon_ends=[None, [4, 9]], cds=[(2, 32), None], return_tensors="pt")
-    with torch.no_grad():
-        return folder, model(**batch).predictions.tolist()
-
-
 CODE = """
 import json
 import numpy as np
 import torch
 import transformers
-from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
+from transformers import AutoModel, AutoTokenizer
 torch.set_grad_enabled(False)
-GOLDEN, REFERENCE, HEAD = {golden!r}, {reference!r}, {head!r}
+GOLDEN, REFERENCE = {golden!r}, {reference!r}
 # The model's module first (what failed on 4.x for IsoCLR), then its tokenizer.
 model = AutoModel.from_pretrained(REFERENCE, trust_remote_code=True).eval()
 inputs, outputs = np.load(GOLDEN + "/inputs.npz"), np.load(GOLDEN + "/outputs.npz")
@@ -66,28 +51,26 @@ states = model(tracks=x, attention_mask=(torch.arange(x.shape[1])[None] < length
 valid = np.concatenate([states[i, :n].numpy() for i, n in enumerate(lengths.tolist())])
 difference = max(difference, float(np.abs(valid - outputs["hidden_batch_valid"]).max()))
 tokenizer = AutoTokenizer.from_pretrained(REFERENCE, trust_remote_code=True)
-# The head: tokenizer first.
-head_tokenizer = AutoTokenizer.from_pretrained(HEAD, trust_remote_code=True)
-head = AutoModelForSequenceClassification.from_pretrained(HEAD, trust_remote_code=True).eval()
-batch = head_tokenizer({sequences!r}, exon_ends=[None, [4, 9]], cds=[(2, 32), None], return_tensors="pt")
+batch = tokenizer({sequences!r}, exon_ends=[None, [4, 9]], cds=[(2, 32), None], return_tensors="pt")
 print(json.dumps({{"version": transformers.__version__, "golden_difference": difference,
-                   "modules": [type(model).__module__, type(tokenizer).__module__, type(head).__module__],
-                   "predictions": head(**batch).predictions.tolist()}}))
+                   "modules": [type(model).__module__, type(tokenizer).__module__],
+                   "embedding": model(**batch).pooler_output.tolist()}}))
 """
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("version", VERSIONS)
-def test_saved_folders_load_without_the_package(
-    version: str, converted_reference: Path, head_folder: tuple[Path, list[list[float]]], tmp_path: Path
-) -> None:
+def test_converted_reference_loads_without_the_package(version: str, converted_reference: Path, tmp_path: Path) -> None:
     python = interpreter(version)
-    head, predictions = head_folder
-    code = CODE.format(golden=str(GOLDEN), reference=str(converted_reference), head=str(head), sequences=SEQUENCES)
+    code = CODE.format(golden=str(GOLDEN), reference=str(converted_reference), sequences=SEQUENCES)
     result = run_without_package(code, tmp_path, python=python, timeout=300)
     output = json.loads(result.stdout.strip().splitlines()[-1])
     if version != "this venv":
         assert output["version"] == version
     assert not any("isoclr_hf" in module for module in output["modules"]), output["modules"]
     assert output["golden_difference"] <= 1e-5
-    np.testing.assert_allclose(output["predictions"], predictions, rtol=1e-5, atol=1e-6)
+    model = OrthrusModel.from_pretrained(converted_reference).eval()
+    with torch.no_grad():
+        batch = IsoCLRTokenizer()(SEQUENCES, exon_ends=[None, [4, 9]], cds=[(2, 32), None], return_tensors="pt")
+        expected = model(**batch).pooler_output.numpy()
+    np.testing.assert_allclose(output["embedding"], expected, rtol=1e-5, atol=1e-6)  # the folder's own tokenizer

@@ -1,7 +1,8 @@
-"""The input conventions shared by the IsoCLR tokenizer, config and model: vocabulary and maximum length.
+"""The input conventions shared by the track tokenizer, the configs and the models: vocabulary and maximum length.
 
-Remote code: copied next to the weights. It imports nothing, so every model file can import it
-directly. transformers 4.x copies only the *direct* relative imports of the file named in
+Remote code: copied next to the weights; every family that reads the six tracks (IsoCLR, Orthrus) holds a
+byte-identical copy (``tests/models/test_shared_files.py``). It imports nothing, so every model file can
+import it directly. transformers 4.x copies only the *direct* relative imports of the file named in
 ``auto_map`` into its module cache when loading from a local folder; so each remote-code file that
 needs the vocabulary imports this module itself rather than through another sibling.
 """
