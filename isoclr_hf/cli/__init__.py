@@ -21,6 +21,7 @@ from collections.abc import Iterator, Sequence
 
 SUBCOMMANDS = {
     "build-corpus": "build_corpus",
+    "convert": "convert",
     "convert-orthrus": "convert_orthrus",
     "embed": "embed",
     "evaluate": "evaluate",
