@@ -21,8 +21,11 @@ from isoclr_hf.models.rnafm import NucleotideTokenizer, RnaFmModel
 from tests.models.mlm_families import FIXTURES
 
 SQANTI = Path(__file__).resolve().parents[3] / "data" / "pretraining" / "sqanti3_uhr_chr22"
-SQANTI_ARGUMENTS = ["--fasta", str(SQANTI / "UHR_chr22.filtered.fasta"), "--gtf", str(SQANTI / "UHR_chr22.filtered.gtf"),
-                    "--sqanti-classification", str(SQANTI / "UHR_chr22_ML_result_classification.txt")]  # fmt: skip
+SQANTI_ARGUMENTS = [
+    "--fasta", str(SQANTI / "UHR_chr22.filtered.fasta"),
+    "--gtf", str(SQANTI / "UHR_chr22.filtered.gtf"),
+    "--sqanti-classification", str(SQANTI / "UHR_chr22_ML_result_classification.txt"),
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
