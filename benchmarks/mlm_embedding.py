@@ -4,8 +4,8 @@ Nucleotides/s of each encoder's forward (``torch.inference_mode``, random weight
 each length, in fp32 and in bf16 (``torch.autocast``, what ``isoclr embed --dtype bfloat16`` uses), with
 the FLOPs per nucleotide (``torch.utils.flop_counter`` on one forward: matmuls, convolutions and
 ``scaled_dot_product_attention``). RNA-FM (99.5M parameters with its masked-LM head) and RiNALMo micro
-(33.5M) see 1,022 nucleotides a window: a 4 kb transcript runs as 5 overlapping windows (256 nt of overlap),
-so its cost per nucleotide is about 1.3x a 1 kb one's. isoclr-m (4.9M) reads the whole transcript at
+(33.5M) see 1,022 nucleotides a window: 1,024 nt is just over one, so it runs as 2 windows (about 2x the
+tokens), and 4,096 nt as 6 windows with at least 256 nt of overlap (1.5x the tokens). isoclr-m (4.9M) reads the whole transcript at
 once. The models take turns on each case, round after round, so a busy moment hits all of them.
 
     python benchmarks/mlm_embedding.py              # 1k and 4k nt, fp32 and bf16: about 10 minutes on 2 cores
@@ -115,7 +115,7 @@ def render(rows: list[dict], info: dict[str, Any], args: argparse.Namespace) -> 
              f"{info['transformers']}. Load average (1 min) before/after: {info['load_before']:.2f}/"
              f"{info['load_after']:.2f}: other engineers' jobs share the 2 cores, so read the ratios between rows "
              f"of this run, not the absolute figures. Each case is the best call of {args.rounds} alternating "
-             f"rounds of about {args.seconds:g} s.", "",
+             f"rounds of at least one timed call (and about {args.seconds:g} s) after a warm-up call.", "",
              "| model | encoder params | length | precision | batch | nt/s | FLOPs/nt (counted) | GFLOP/s "
              "| isoclr-m nt/s / this |",
              "|---|---:|---:|---|---:|---:|---:|---:|---:|"]  # fmt: skip
