@@ -5,8 +5,8 @@ each length, in fp32 and in bf16 (``torch.autocast``, what ``isoclr embed --dtyp
 the FLOPs per nucleotide (``torch.utils.flop_counter`` on one forward: matmuls, convolutions and
 ``scaled_dot_product_attention``). RNA-FM (99.5M parameters with its masked-LM head) and RiNALMo micro
 (33.5M) see 1,022 nucleotides a window: 1,024 nt is just over one, so it runs as 2 windows (about 2x the
-tokens), and 4,096 nt as 6 windows with at least 256 nt of overlap (1.5x the tokens). isoclr-m (4.9M) reads the whole transcript at
-once. The models take turns on each case, round after round, so a busy moment hits all of them.
+tokens), and 4,096 nt as 6 windows with at least 256 nt of overlap (1.5x the tokens). isoclr-m (4.9M)
+reads the whole transcript at once. The models take turns on each case, round after round, so a busy moment hits all of them.
 
     python benchmarks/mlm_embedding.py              # 1k and 4k nt, fp32 and bf16: about 10 minutes on 2 cores
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/mlm_embedding.py --threads 1   # one core
@@ -91,6 +91,7 @@ def embedding_rows(args: argparse.Namespace) -> list[dict[str, Any]]:
         for _ in range(args.rounds):
             for precision in args.precisions:
                 for name in MODELS:
+
                     def forward(model: torch.nn.Module = models[name], batch: dict = batches[name],
                                 low: bool = precision == "bf16") -> None:  # fmt: skip
                         with torch.inference_mode(), torch.autocast("cpu", torch.bfloat16, enabled=low):
@@ -126,10 +127,13 @@ def render(rows: list[dict], info: dict[str, Any], args: argparse.Namespace) -> 
         lines.append(f"| {row['model']} | {row['parameters']:,} | {row['length']:,} | {row['precision']} | "
                      f"{row['batch']} | {row['nt_per_s']:,.0f} | {row['flops_per_nt'] / 1e6:,.1f} M | "
                      f"{row['gflops']:.1f} | {ratio} |")  # fmt: skip
-    lines += ["", "Notes: FLOPs/nt are what `torch.utils.flop_counter` counts in one forward of one transcript "
-              "(for RNA-FM and RiNALMo all windows, <cls>/<eos> included, divided by the transcript's nucleotides). "
-              "bf16 is `torch.autocast` on a CPU with AVX-512 BF16 and no AMX. The masked-LM families' windows "
-              "(1,022 nt, at least 256 nt of overlap) are what `isoclr embed` runs for an mRNA longer than one."]
+    lines += [
+        "",
+        "Notes: FLOPs/nt are what `torch.utils.flop_counter` counts in one forward of one transcript "
+        "(for RNA-FM and RiNALMo all windows, <cls>/<eos> included, divided by the transcript's nucleotides). "
+        "bf16 is `torch.autocast` on a CPU with AVX-512 BF16 and no AMX. The masked-LM families' windows "
+        "(1,022 nt, at least 256 nt of overlap) are what `isoclr embed` runs for an mRNA longer than one.",
+    ]
     environment = "".join(f"{name}={os.environ[name]} " for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
                           if name in os.environ)  # fmt: skip
     lines += ["", f"Command: `{environment}{' '.join(['python benchmarks/mlm_embedding.py', *args.argv])}`", ""]
@@ -141,8 +145,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lengths", nargs="+", type=int, default=[1024, 4096])
     parser.add_argument("--precisions", nargs="+", choices=["fp32", "bf16"], default=["fp32", "bf16"])
     parser.add_argument("--nucleotides-per-batch", type=int, default=16_384, help="isoclr-m batch size in nt")
-    parser.add_argument("--seconds", type=float, default=2.0,
-                        help="measuring time per case (best call counts; at least one call after the warm-up)")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=2.0,
+        help="measuring time per case (best call counts; at least one call after the warm-up)",
+    )
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds; the best round counts")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--out", type=Path, default=RESULTS / "mlm_embedding")
