@@ -6,9 +6,10 @@ the FLOPs per nucleotide (``torch.utils.flop_counter`` on one forward: matmuls, 
 ``scaled_dot_product_attention``). RNA-FM (99.5M parameters with its masked-LM head) and RiNALMo micro
 (33.5M) see 1,022 nucleotides a window: 1,024 nt is just over one, so it runs as 2 windows (about 2x the
 tokens), and 4,096 nt as 6 windows with at least 256 nt of overlap (1.5x the tokens). isoclr-m (4.9M)
-reads the whole transcript at once. The models take turns on each case, round after round, so a busy moment hits all of them.
+reads the whole transcript at once. The models take turns on each case, round after round, so a busy
+moment hits all of them.
 
-    python benchmarks/mlm_embedding.py              # 1k and 4k nt, fp32 and bf16: about 10 minutes on 2 cores
+    python benchmarks/mlm_embedding.py              # 1k and 4k nt, fp32 and bf16: 20+ minutes on 2 busy cores
     OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 python benchmarks/mlm_embedding.py --threads 1   # one core
 
 Writes benchmarks/results/mlm_embedding.{md,json}. Timings on a shared machine vary; the ratios within one
