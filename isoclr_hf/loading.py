@@ -156,8 +156,10 @@ def check_remote_code_allowed(folder: Path, trust_remote_code: bool) -> None:
     model_type = read_config_dict(folder).get("model_type")
     if model_type not in FAMILIES and not trust_remote_code:
         hint = ""
-        if model_type in ("orthrus", "rnafm", "rinalmo"):
-            hint = f" (an {model_type} checkpoint folder: convert it with `isoclr convert {folder} OUT`, then use OUT)"
+        if model_type == "orthrus":
+            hint = f" (an Orthrus Hub folder: convert it with `isoclr convert-orthrus {folder} OUT`, then use OUT)"
+        elif model_type in ("rnafm", "rinalmo"):
+            hint = f" (a multimolecule {model_type} folder: convert it with `isoclr convert {folder} OUT`, then use OUT)"
         raise ModelLoadingError(
             f"{folder}: model_type {model_type!r} is not an IsoCLR, Orthrus, RNA-FM or RiNALMo model{hint}; loading it "
             "would run code from the folder: pass --trust-remote-code (trust_remote_code=True) if you trust it"
