@@ -159,7 +159,7 @@ def check_remote_code_allowed(folder: Path, trust_remote_code: bool) -> None:
         if model_type == "orthrus":
             hint = f" (an Orthrus Hub folder: convert it with `isoclr convert-orthrus {folder} OUT`, then use OUT)"
         elif model_type in ("rnafm", "rinalmo"):
-            hint = f" (a multimolecule {model_type} folder: convert it with `isoclr convert {folder} OUT`, then use OUT)"
+            hint = f" (a multimolecule {model_type} folder: convert it with `isoclr convert {folder} OUT`, use OUT)"
         raise ModelLoadingError(
             f"{folder}: model_type {model_type!r} is not an IsoCLR, Orthrus, RNA-FM or RiNALMo model{hint}; loading it "
             "would run code from the folder: pass --trust-remote-code (trust_remote_code=True) if you trust it"
