@@ -14,8 +14,9 @@ The one allowance: an encoder folder loaded as a head misses the head's classifi
 initialised; for regression, at zero), and an encoder is loaded from any IsoCLR checkpoint
 (encoder, head or contrastive model), leaving that checkpoint's own head out.
 
-Folders whose ``config.json`` says ``"model_type": "isoclr"`` or ``"isoclr_orthrus"`` (Orthrus folders
-written by ``isoclr convert-orthrus`` or by pretraining) are loaded with this package's classes; the
+Folders whose ``config.json`` says ``"model_type": "isoclr"``, ``"isoclr_orthrus"``, ``"isoclr_rnafm"`` or
+``"isoclr_rinalmo"`` (folders written by ``isoclr convert`` or by pretraining) are loaded with this
+package's classes (RNA-FM and RiNALMo encoders also from a masked-LM checkpoint, its ``lm_head`` left out); the
 remote-code files next to the weights are never imported. Any other model type needs code from the
 folder and is refused unless the caller passes ``trust_remote_code=True`` (``--trust-remote-code``).
 """
@@ -36,6 +37,8 @@ from .models.isoclr.modeling_isoclr import IsoCLRForSequenceClassification, IsoC
 from .models.isoclr.tokenization_isoclr import IsoCLRTokenizer
 from .models.orthrus.configuration_orthrus import OrthrusConfig
 from .models.orthrus.modeling_orthrus import OrthrusForSequenceClassification, OrthrusModel
+from .models.rinalmo import RiNALMoConfig, RiNALMoForSequenceClassification, RiNALMoModel
+from .models.rnafm import NucleotideTokenizer, RnaFmConfig, RnaFmForSequenceClassification, RnaFmModel
 from .released import released_model_path
 
 ISOCLR_MODEL_TYPE = IsoCLRConfig.model_type
@@ -44,12 +47,18 @@ ORTHRUS_MODEL_TYPE = OrthrusConfig.model_type
 FAMILIES: dict[str, tuple[type[Any], type[PreTrainedModel], type[PreTrainedModel]]] = {
     ISOCLR_MODEL_TYPE: (IsoCLRConfig, IsoCLRModel, IsoCLRForSequenceClassification),
     ORTHRUS_MODEL_TYPE: (OrthrusConfig, OrthrusModel, OrthrusForSequenceClassification),
+    RnaFmConfig.model_type: (RnaFmConfig, RnaFmModel, RnaFmForSequenceClassification),
+    RiNALMoConfig.model_type: (RiNALMoConfig, RiNALMoModel, RiNALMoForSequenceClassification),
 }
+FAMILY_NAMES = {ISOCLR_MODEL_TYPE: "IsoCLR", ORTHRUS_MODEL_TYPE: "Orthrus", RnaFmConfig.model_type: "RNA-FM",
+                RiNALMoConfig.model_type: "RiNALMo"}  # fmt: skip
+# Families read by the nucleotide tokenizer (one token per nucleotide) instead of IsoCLR's six-track one.
+NUCLEOTIDE_FAMILIES = (RnaFmConfig.model_type, RiNALMoConfig.model_type)
 ENCODER_CLASSES = tuple(encoder for _, encoder, _ in FAMILIES.values())
 # Head modules of the package's model classes; an encoder may be loaded from a checkpoint that has them.
-HEAD_PREFIXES = ("classifier.", "projection.")
+HEAD_PREFIXES = ("classifier.", "projection.", "lm_head.")
 CLASSIFIER_PREFIX = "classifier."
-TOKENIZER_FILES = ("tokenizer_config.json", "vocab.json")
+TOKENIZER_FILES = ("tokenizer_config.json", "vocab.json", "vocab.txt")
 # What a Hub repository needs to hold for a strict local load (remote code too, used only when trusted).
 HUB_PATTERNS = ["*.json", "*.safetensors", "*.py", "*.txt", "*.model"]
 # A Hub id: NAME or ORG/NAME; anything else that does not exist locally is a missing folder.
@@ -149,9 +158,11 @@ def check_remote_code_allowed(folder: Path, trust_remote_code: bool) -> None:
         hint = ""
         if model_type == "orthrus":
             hint = f" (an Orthrus Hub folder: convert it with `isoclr convert-orthrus {folder} OUT`, then use OUT)"
+        elif model_type in ("rnafm", "rinalmo"):
+            hint = f" (a multimolecule {model_type} folder: convert it with `isoclr convert {folder} OUT`, use OUT)"
         raise ModelLoadingError(
-            f"{folder}: model_type {model_type!r} is not an IsoCLR or Orthrus model{hint}; loading it would run "
-            "code from the folder: pass --trust-remote-code (trust_remote_code=True) if you trust it"
+            f"{folder}: model_type {model_type!r} is not an IsoCLR, Orthrus, RNA-FM or RiNALMo model{hint}; loading it "
+            "would run code from the folder: pass --trust-remote-code (trust_remote_code=True) if you trust it"
         )
 
 
@@ -167,7 +178,7 @@ def load_family_config(folder: Path, model_type: str) -> Any:
     try:
         return config_class.from_pretrained(folder)
     except (OSError, ValueError, TypeError) as error:
-        name = "IsoCLR" if model_type == ISOCLR_MODEL_TYPE else "Orthrus"
+        name = FAMILY_NAMES[model_type]
         raise ModelLoadingError(f"{folder / 'config.json'}: not a valid {name} config ({error})") from error
 
 
@@ -240,7 +251,7 @@ def match_state_dict(
     else:
         if not prefixed:
             checkpoint = {base_prefix + key: value for key, value in checkpoint.items()}
-        checkpoint = {key: value for key, value in checkpoint.items() if not key.startswith("projection.")}
+        checkpoint = {k: v for k, v in checkpoint.items() if not k.startswith(("projection.", "lm_head."))}
         if not any(key.startswith(CLASSIFIER_PREFIX) for key in checkpoint):
             allowed_missing = {key for key in expected if key.startswith(CLASSIFIER_PREFIX)}
     missing = set(expected) - set(checkpoint) - allowed_missing
@@ -336,18 +347,23 @@ def load_head(
 
 
 def load_tokenizer(folder: str | Path, *, trust_remote_code: bool = False) -> PreTrainedTokenizerBase:
-    """The tokenizer saved with a model, or a default ``IsoCLRTokenizer`` for an IsoCLR or Orthrus folder
-    without one (both families read the same tokenizer output)."""
+    """The tokenizer saved with a model, or a default one for a folder of the package's families without one:
+    ``IsoCLRTokenizer`` for IsoCLR and Orthrus (both read the same output), ``NucleotideTokenizer`` for RNA-FM
+    and RiNALMo."""
     path = resolve_model_path(folder)
     check_remote_code_allowed(path, trust_remote_code)
     family = package_family(path)
     if family is not None:
         if any((path / name).is_file() for name in TOKENIZER_FILES):
             try:
+                if family in NUCLEOTIDE_FAMILIES:
+                    return NucleotideTokenizer.from_pretrained(path)
                 return IsoCLRTokenizer.from_pretrained(path)
             except (OSError, ValueError, TypeError) as error:
                 raise ModelLoadingError(f"{path}: cannot load the tokenizer ({error})") from error
         config = load_family_config(path, family)
+        if family in NUCLEOTIDE_FAMILIES:
+            return NucleotideTokenizer(model_max_length=config.max_sequence_length + 2)  # <cls> and <eos>
         return IsoCLRTokenizer.from_model_config(config)
     from transformers import AutoTokenizer
 

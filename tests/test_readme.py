@@ -42,6 +42,7 @@ EXPECTED_OUTPUT = [
     r"torch\.Size\(\[2, 256\]\)",
     r"tensor\(.*\) tensor\(\[\[",
     r"\{'half_life': -?\d",
+    r"torch\.Size\(\[2, 3002, 128\]\) torch\.Size\(\[2, 128\]\)",
 ]
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 SUBCOMMANDS = {
     "build-corpus": "build_corpus",
+    "convert": "convert",
     "convert-orthrus": "convert_orthrus",
     "embed": "embed",
     "evaluate": "evaluate",

@@ -6,9 +6,11 @@ their siblings, so a saved folder loads without this package. Importing a family
 classes with the transformers Auto classes.
 
 - ``isoclr``: the IsoCLR dilated residual CNN (Fradkin et al. 2023);
-- ``orthrus``: the Orthrus Mamba encoder (Fradkin et al. 2024), on the same tokenizer and inputs.
+- ``orthrus``: the Orthrus Mamba encoder (Fradkin et al. 2024), on the same tokenizer and inputs;
+- ``rnafm``, ``rinalmo``: the masked-language models RNA-FM (Chen et al. 2022) and RiNALMo (Penic et al.
+  2024), on a nucleotide tokenizer (multimolecule's vocabulary), with windows for long transcripts.
 """
 
-from . import isoclr, orthrus
+from . import isoclr, orthrus, rinalmo, rnafm
 
-__all__ = ["isoclr", "orthrus"]
+__all__ = ["isoclr", "orthrus", "rinalmo", "rnafm"]
