@@ -13,7 +13,9 @@ What a family provides (see ``IsoCLRForSequenceClassification``, a few lines):
   ``(batch, config.hidden_size)`` and, on request, ``hidden_states``;
 - its ``ForSequenceClassification`` mixes :class:`SequenceClassificationMixin` in before its
   ``PreTrainedModel``, builds the encoder under ``base_model_prefix`` and a
-  :class:`SequenceClassificationHead` as ``classifier``, and names its output class.
+  :class:`SequenceClassificationHead` as ``classifier``, and names its output class;
+- its ``_init_weights`` zeroes an ``nn.Linear`` whose ``zero_init`` attribute is true (the head's
+  last layer, when ``config.classifier_zero_init``).
 
 The head reaches the encoder through transformers' ``base_model``, never a family's attribute name.
 """
