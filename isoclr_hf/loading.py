@@ -140,11 +140,6 @@ def read_config_dict(folder: Path) -> dict[str, Any]:
     return config
 
 
-def is_isoclr_folder(folder: Path) -> bool:
-    """Whether the folder's config is an IsoCLR config (loaded with the package's own classes)."""
-    return read_config_dict(folder).get("model_type") == ISOCLR_MODEL_TYPE
-
-
 def package_family(folder: Path) -> str | None:
     """The folder's model type when it is one of this package's families (IsoCLR, Orthrus), else ``None``."""
     model_type = read_config_dict(folder).get("model_type")
@@ -164,11 +159,6 @@ def check_remote_code_allowed(folder: Path, trust_remote_code: bool) -> None:
             f"{folder}: model_type {model_type!r} is not an IsoCLR, Orthrus, RNA-FM or RiNALMo model{hint}; loading it "
             "would run code from the folder: pass --trust-remote-code (trust_remote_code=True) if you trust it"
         )
-
-
-def load_isoclr_config(folder: Path) -> IsoCLRConfig:
-    """The IsoCLR config of a folder (without remote code)."""
-    return load_family_config(folder, ISOCLR_MODEL_TYPE)
 
 
 def load_family_config(folder: Path, model_type: str) -> Any:
@@ -386,7 +376,6 @@ def load_config(folder: str | Path, *, trust_remote_code: bool = False) -> Any:
 __all__ = [
     "ModelLoadingError",
     "check_remote_code_allowed",
-    "is_isoclr_folder",
     "is_run_folder",
     "load_config",
     "load_encoder",
