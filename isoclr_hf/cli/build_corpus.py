@@ -137,6 +137,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-fraction", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=0, help="changes which sets go to which split")
     parser.add_argument(
+        "--hold-out-genes", type=float, default=0.0, metavar="FRACTION",
+        help="keep this fraction of gene symbols (a fixed hash of the symbol, any species) out of the corpus, with "
+        "their whole gene sets, so that downstream examples of those genes are free of pretraining leakage "
+        "(`isoclr evaluate --pretraining-corpus`); default 0",
+    )
+    parser.add_argument(
         "--on-error",
         choices=("raise", "skip"),
         default="raise",
@@ -268,6 +274,8 @@ def run(args: argparse.Namespace) -> int:
     check_fractions(args.validation_fraction, args.test_fraction)
     if args.min_isoforms < 1 or args.max_length < 1:
         raise ValueError(f"--min-isoforms ({args.min_isoforms}) and --max-length ({args.max_length}) must be >= 1")
+    if not 0 <= args.hold_out_genes < 1:
+        raise ValueError(f"--hold-out-genes must be a fraction in [0, 1), got {args.hold_out_genes}")
     sources = list(args.sources or [])
     orthology_paths = list(args.orthology)
     if args.bundled or args.all_real:
@@ -306,6 +314,7 @@ def run(args: argparse.Namespace) -> int:
         test_fraction=args.test_fraction,
         seed=args.seed,
         skipped=skipped,
+        hold_out_genes=args.hold_out_genes,
     )
     summary = summarize_corpus(corpus)
     summary["skipped"] = dict(sorted(skipped.items()))
@@ -317,6 +326,7 @@ def run(args: argparse.Namespace) -> int:
         "validation_fraction": args.validation_fraction,
         "test_fraction": args.test_fraction,
         "seed": args.seed,
+        "hold_out_genes": args.hold_out_genes,
         "on_error": args.on_error,
     }
     card = render_corpus_card(

@@ -28,7 +28,7 @@ from ..annotations.errors import count_skip
 from ..annotations.records import TranscriptRecord
 from ..models.isoclr.configuration_isoclr import IsoCLRConfig
 from .orthology import OrthologyTable
-from .splits import SPLIT_NAMES, check_fractions, split_of
+from .splits import SPLIT_NAMES, check_fractions, held_out_gene, split_of
 
 TRANSCRIPT_FEATURES = {
     "transcript_id": datasets.Value("string"),
@@ -195,6 +195,7 @@ def build_corpus(
     seed: int = 0,
     skipped: Counter[str] | None = None,
     deduplicate_sequences: bool = True,
+    hold_out_genes: float = 0.0,
 ) -> datasets.DatasetDict:
     """Group transcript records into gene sets and split them by set.
 
@@ -218,6 +219,11 @@ def build_corpus(
             the order of the sources says which one wins.
         deduplicate_sequences: Leave out a transcript whose sequence an accepted one already has (a
             pair of identical views teaches nothing a transcript paired with itself does not).
+        hold_out_genes: Fraction of gene symbols kept out of pretraining
+            (:func:`~isoclr_hf.corpus.splits.held_out_gene`): a gene set with any member of a held-out
+            gene is left out whole (its other members are that gene's orthologs), counted as
+            ``held_out_gene_set`` with its transcripts. Downstream examples of these genes are then
+            free of pretraining leakage (``isoclr evaluate --pretraining-corpus``).
 
     Returns:
         ``DatasetDict`` with ``train``, ``validation`` and ``test``: one row per gene set,
@@ -233,6 +239,8 @@ def build_corpus(
     max_length = IsoCLRConfig().max_sequence_length if max_length is None else max_length
     if min_isoforms < 1 or max_length < 1:
         raise ValueError(f"min_isoforms ({min_isoforms}) and max_length ({max_length}) must be >= 1")
+    if not 0 <= hold_out_genes < 1:
+        raise ValueError(f"hold_out_genes must be in [0, 1), got {hold_out_genes}")
     tables = [] if orthology is None else [orthology] if isinstance(orthology, OrthologyTable) else list(orthology)
     allowed = None if biotypes is None else frozenset(biotypes)
     skipped = Counter() if skipped is None else skipped
@@ -248,6 +256,10 @@ def build_corpus(
     members: dict[str, list[int]] = {}
     for index in sorted(range(len(set_ids)), key=lambda i: (store.species[i], store.gene_ids[i], transcript_ids[i])):
         members.setdefault(set_ids[index], []).append(index)
+    if hold_out_genes > 0:
+        for set_id in [s for s, indices in members.items()
+                       if any(held_out_gene(store.gene_names[i], hold_out_genes) for i in indices)]:
+            count_skip(skipped, "held_out_gene_set", set_id, len(members.pop(set_id)))
     for set_id in [s for s, indices in members.items() if len(indices) < min_isoforms]:
         count_skip(skipped, "set_below_min_isoforms", set_id, len(members.pop(set_id)))
     if not members:

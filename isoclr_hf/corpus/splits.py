@@ -34,3 +34,18 @@ def split_of(set_id: str, *, validation_fraction: float = 0.1, test_fraction: fl
     if position < test_fraction + validation_fraction:
         return "validation"
     return "train"
+
+
+def held_out_gene(gene_name: str, fraction: float) -> bool:
+    """Whether the gene ``gene_name`` is kept out of the corpus when ``fraction`` of genes are held out.
+
+    The gene's uniform position ``u = sha256(f"held-out:{NAME}") / 2**64`` (``NAME`` upper-cased, so a mouse
+    ``Mapt`` and a human ``MAPT`` are held out together) is below ``fraction``. The rule reads only the
+    symbol: any corpus built with the same fraction holds out the same genes, and a downstream example
+    whose gene symbol is held out was never a pretraining transcript. Genes without a symbol are never
+    held out.
+    """
+    if fraction <= 0 or not gene_name:
+        return False
+    digest = hashlib.sha256(f"held-out:{gene_name.upper()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
