@@ -128,6 +128,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-cache", action="store_true", help="Embed without reading or writing the cache.")
     parser.add_argument("--no-head", action="store_true", help="Do not save the fine-tuned head.")
     parser.add_argument("--quiet", action="store_true", help="No progress bars.")
+    parser.add_argument("--contender", action="append", default=[], type=_contender, metavar="NAME=MODEL",
+                        help="Another encoder probed on the same splits (e.g. previous_release=path/to/folder); "
+                             "the report adds `pretrained - NAME`. Repeatable.")
+    parser.add_argument("--pretraining-corpus", action="append", default=[], type=Path, metavar="CORPUS",
+                        help="A corpus the encoders were pretrained on (an `isoclr build-corpus` folder); the report "
+                             "adds every probe's metrics on the test examples that no such corpus read "
+                             "(same sequence, end 32-mers or gene symbol). Repeatable.")
+
+
+def _contender(text: str) -> tuple[str, str]:
+    """``NAME=MODEL`` -> ``(NAME, MODEL)`` (argparse names the option in the error)."""
+    name, separator, model = text.partition("=")
+    if not separator or not name.strip() or not model.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=MODEL (e.g. previous_release=path/to/model), got {text!r}")
+    return name.strip(), model.strip()
 
 # Options that only fine-tuning uses: without --fine-tune they are an error, not silently ignored.
 FINE_TUNE_OPTIONS = ("fine_tune_seeds", *(name for name in option_names() if name not in ("seed", "batch_size")))
@@ -195,6 +210,8 @@ def settings_from_args(args: argparse.Namespace) -> ComparisonSettings:
         max_examples=None if args.full else args.max_examples,
         batch_size=EMBEDDING_BATCH_SIZE if args.batch_size is None else args.batch_size,
         cache_dir=None if args.no_cache else (args.cache_dir or default_cache_dir()),
+        contenders=dict(args.contender),
+        pretraining_corpora=tuple(args.pretraining_corpus),
     )
 
 
@@ -228,6 +245,7 @@ def run(args: argparse.Namespace) -> int:
     out: Path = args.out
     check_output(out, args.overwrite)
     fine_tuning_requested(args)  # a fine-tuning option without --fine-tune, before the heavy imports
+    from ..evaluation.comparison import check_contenders
     from ..evaluation.tasks.registry import load_tasks
     from ..loading import load_encoder, resolve_model_path
 
@@ -240,6 +258,15 @@ def run(args: argparse.Namespace) -> int:
     # The model is checked first (its errors name the folder), then every task's split is checked
     # (>= MIN_TEST_EXAMPLES test examples) before any embedding or training.
     load_encoder(model_path, trust_remote_code=args.trust_remote_code)
+    check_contenders(settings.contenders)
+    if len(settings.contenders) != len(args.contender):
+        raise ValueError("--contender: each NAME may be given once")
+    for path in settings.contenders.values():
+        load_encoder(resolve_model_path(path), trust_remote_code=args.trust_remote_code)
+    for corpus in settings.pretraining_corpora:
+        if not (corpus / "dataset_dict.json").is_file():
+            raise FileNotFoundError(f"--pretraining-corpus {corpus}: not a corpus folder written by "
+                                    "`isoclr build-corpus` (no dataset_dict.json)")
     for task in tasks:
         check_test_splits(task, settings)
     for task in tasks:

@@ -66,6 +66,12 @@ class ComparisonSettings:
         init_seed: Seed of the random-initialisation control.
         cache_dir: Folder of the embedding cache (:mod:`isoclr_hf.evaluation.embedding_cache`);
             ``None``: no cache.
+        contenders: Other encoders probed on the same splits and subsets, name -> model folder (e.g.
+            ``{"previous_release": "path/to/isoclr-s-v1"}``); each gets the paired comparison
+            ``pretrained - <name>``.
+        pretraining_corpora: Corpora (``isoclr build-corpus`` folders) the encoders were pretrained on;
+            every probe row then also carries ``pretraining_free``: its metrics on the test examples none of
+            them read (:func:`isoclr_hf.evaluation.overlap.seen_in_pretraining`).
     """
 
     fractions: tuple[float, ...] = DEFAULT_FRACTIONS
@@ -79,6 +85,8 @@ class ComparisonSettings:
     split_seed: int = 0
     init_seed: int = 0
     cache_dir: Path | None = None
+    contenders: dict[str, Path] = field(default_factory=dict)
+    pretraining_corpora: tuple[Path, ...] = ()
 
 
 @dataclass
@@ -98,6 +106,8 @@ class ComparisonOutcome:
         tokenizer: The model's tokenizer (saved with the head).
         splits: Split seed -> indices of train/validation/test into ``task``.
         merged_fractions: Requested fraction -> the fraction it was merged into (same n).
+        pretraining_free: Per example of ``task``, whether no pretraining corpus read it (``None``
+            without ``pretraining_corpora``).
     """
 
     task: Task
@@ -111,6 +121,18 @@ class ComparisonOutcome:
     tokenizer: PreTrainedTokenizerBase | None = None
     splits: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)
     merged_fractions: dict[float, float] = field(default_factory=dict)
+    pretraining_free: np.ndarray | None = None
+
+
+RESERVED_ENCODERS = ("pretrained", "random_init", "kmer_baseline")
+
+
+def check_contenders(contenders: dict[str, Path]) -> None:
+    """Raise ``ValueError`` for a contender name that is reserved or not a plain identifier."""
+    for name in contenders:
+        if name in RESERVED_ENCODERS or not name.replace("_", "").replace("-", "").isalnum():
+            raise ValueError(f"contender name {name!r}: use letters, digits, '_' or '-', and none of "
+                             f"{', '.join(RESERVED_ENCODERS)}")
 
 
 def _encoders(model_path: str | Path, init_seed: int, *, trust_remote_code: bool = False) -> dict[str, IsoCLRModel]:
@@ -143,10 +165,15 @@ def run_comparison(
         ModelLoadingError: naming the folder or file, for a model that cannot be loaded as it is.
     """
     settings = settings or ComparisonSettings()
+    check_contenders(settings.contenders)
     model_path = resolve_model_path(model_path)
+    contender_paths = {name: resolve_model_path(path) for name, path in settings.contenders.items()}
     # Load (and so check) the model before any work on the task.
     tokenizer = load_tokenizer(model_path, trust_remote_code=trust_remote_code)
     encoders = _encoders(model_path, settings.init_seed, trust_remote_code=trust_remote_code)
+    contenders = {name: (load_encoder(path, trust_remote_code=trust_remote_code),
+                         load_tokenizer(path, trust_remote_code=trust_remote_code), path)
+                  for name, path in contender_paths.items()}
     timings: dict[str, float] = {}
     seeds = tuple(settings.seeds)
     if not seeds:
@@ -177,7 +204,24 @@ def run_comparison(
                                              cache_dir=settings.cache_dir, batch_size=settings.batch_size,
                                              progress=progress, announce=announce)
         features[name] = embeddings[name]
+    for name, (encoder, contender_tokenizer, path) in contenders.items():
+        embeddings[name] = cached_embeddings(encoder, contender_tokenizer, task.records, model_path=path,
+                                             role="pretrained", task_name=task.name, init_seed=settings.init_seed,
+                                             cache_dir=settings.cache_dir, batch_size=settings.batch_size,
+                                             progress=progress, announce=announce)
+        features[name] = embeddings[name]
     timings["features_s"] = time.perf_counter() - start
+    free = None
+    if settings.pretraining_corpora:
+        from .overlap import seen_in_pretraining
+
+        start = time.perf_counter()
+        free = ~seen_in_pretraining(task.records, settings.pretraining_corpora)
+        timings["pretraining_overlap_s"] = time.perf_counter() - start
+        task.notes.append(
+            f"Pretraining-free test: the test examples that no pretraining corpus read ({int(free.sum()):,} of "
+            f"{len(free):,} examples are free: not the same sequence, not contained by their end 32-mers, not the "
+            "same gene symbol; corpora: " + ", ".join(str(c) for c in settings.pretraining_corpora) + ").")
 
     start = time.perf_counter()
     results: list[dict[str, object]] = []
@@ -194,7 +238,7 @@ def run_comparison(
             chosen = split["train"][subset.indices]
             for name, matrix in features.items():
                 row, predictions = run_probe(task, name, matrix, chosen=chosen, split=split,
-                                             fraction=subset.fraction, seed=seed)
+                                             fraction=subset.fraction, seed=seed, free=free)
                 results.append(row)
                 if subset.fraction == max(settings.fractions) and seed == seeds[0]:
                     test_predictions[f"{name}/{row['method']}"] = predictions
@@ -232,7 +276,7 @@ def run_comparison(
         timings["fine_tuning_estimate_s"] = estimate.seconds
     split = splits[seeds[0]]
     return ComparisonOutcome(task, split, results, test_predictions, embeddings, head, sorted(floored), timings,
-                             tokenizer, splits=splits, merged_fractions=merged)
+                             tokenizer, splits=splits, merged_fractions=merged, pretraining_free=free)
 
 
-__all__ = ["ComparisonOutcome", "ComparisonSettings", "run_comparison"]
+__all__ = ["RESERVED_ENCODERS", "ComparisonOutcome", "ComparisonSettings", "check_contenders", "run_comparison"]

@@ -79,33 +79,94 @@ def corpus_transcripts(corpus_dir: str | Path) -> tuple[list[str], set[tuple[str
     return sequences, genes
 
 
+def ends_in_corpus(corpus: Sequence[str], queries: Sequence[str], chunk_nucleotides: int = 4_000_000) -> np.ndarray:
+    """:func:`ends_found` without indexing the corpus: the queries' end ``K``-mers are sorted, and the corpus
+    is streamed past them in chunks of about ``chunk_nucleotides`` (a few seconds for 70 M nt, against
+    minutes for :func:`kmer_index` of the same corpus). Shape: (len(queries),)."""
+    if not queries:
+        return np.zeros(0, dtype=bool)
+    ends = [(q[:K], q[-K:]) if len(q) >= K else ("N" * K, "N" * K) for q in queries]
+    packed, clean = _windows(_codes(end for pair in ends for end in pair))
+    step = K + 1
+    keys, ok = packed[::step][: 2 * len(ends)], clean[::step][: 2 * len(ends)]
+    distinct = np.unique(keys[ok])
+    hit = np.zeros(len(distinct), dtype=bool)
+    batch: list[str] = []
+    size = 0
+
+    def scan() -> None:
+        windows, windows_clean = _windows(_codes(batch))
+        position = np.clip(np.searchsorted(distinct, windows), 0, len(distinct) - 1)
+        found = windows_clean & (distinct[position] == windows)
+        hit[position[found]] = True
+
+    if len(distinct):
+        for sequence in corpus:
+            batch.append(sequence)
+            size += len(sequence)
+            if size >= chunk_nucleotides:
+                scan()
+                batch, size = [], 0
+        if batch:
+            scan()
+    present = np.zeros(len(keys), dtype=bool)
+    if len(distinct):
+        present[ok] = hit[np.searchsorted(distinct, keys[ok])]
+    return present.reshape(-1, 2).all(axis=1)
+
+
+def record_overlap(
+    records: Sequence[Any], corpus: Sequence[str], sequences: set[str], genes: set[tuple[str, str]]
+) -> dict[str, np.ndarray]:
+    """Per record (with ``sequence``, ``species``, ``gene_name``): ``same_sequence``, ``contained``, ``same_gene``
+    against a corpus's transcript sequences ``corpus`` (also as the set ``sequences``) and its genes."""
+    texts = [record.sequence.upper().replace("U", "T") for record in records]
+    return {
+        "same_sequence": np.array([text in sequences for text in texts], dtype=bool),
+        "contained": ends_in_corpus(corpus, texts),
+        "same_gene": np.array(
+            [bool(r.gene_name) and (r.species, r.gene_name.upper()) in genes for r in records], dtype=bool
+        ),
+    }
+
+
 def task_overlap(
-    name: str, task: Any, index: np.ndarray, sequences: set[str], genes: set[tuple[str, str]]
+    name: str, task: Any, corpus: Sequence[str], genes: set[tuple[str, str]]
 ) -> dict[str, Any]:
-    """One row of the report for a task (records, optional ``predefined_split``)."""
+    """One row of the report for a task (records, optional ``predefined_split``) against a corpus's transcript
+    sequences and ``(species, gene symbol)`` pairs (:func:`corpus_transcripts`)."""
     split = getattr(task, "predefined_split", None)
     chosen = [i for i in range(len(task.records)) if split is None or split[i] == "test"]
-    records = [task.records[i] for i in chosen]
-    texts = [record.sequence.upper().replace("U", "T") for record in records]
+    found = record_overlap([task.records[i] for i in chosen], corpus, set(corpus), genes)
     return {
         "task": name,
         "examples": len(task.records),
-        "counted": len(records),
+        "counted": len(chosen),
         "counted_as": "all examples" if split is None else "test fold",
-        "same_sequence": sum(text in sequences for text in texts),
-        "contained": int(ends_found(index, texts).sum()),
-        "same_gene": sum(
-            bool(r.gene_name) and (r.species, r.gene_name.upper()) in genes for r in records
-        ),
+        **{key: int(mask.sum()) for key, mask in found.items()},
     }
 
 
 def downstream_overlap(corpus_dir: str | Path, tasks: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The report rows of :func:`task_overlap` for every task."""
     sequences, genes = corpus_transcripts(corpus_dir)
-    index = kmer_index(sequences)
-    distinct = set(sequences)
-    return [task_overlap(name, task, index, distinct, genes) for name, task in tasks.items()]
+    return [task_overlap(name, task, sequences, genes) for name, task in tasks.items()]
+
+
+def seen_in_pretraining(records: Sequence[Any], corpora: Sequence[str | Path]) -> np.ndarray:
+    """Whether each record may have been read in pretraining on any of ``corpora``. Shape: (len(records),).
+
+    A record counts as seen when its sequence is a corpus transcript, its first and last 32-mers both occur
+    in corpus transcripts, or its gene symbol is a corpus gene of the same species (the three counts of the
+    module docstring). The complement is the pretraining-free test set of ``isoclr evaluate
+    --pretraining-corpus``.
+    """
+    seen = np.zeros(len(records), dtype=bool)
+    for corpus_dir in corpora:
+        sequences, genes = corpus_transcripts(corpus_dir)
+        found = record_overlap(records, sequences, set(sequences), genes)
+        seen |= found["same_sequence"] | found["contained"] | found["same_gene"]
+    return seen
 
 
 def format_overlap(rows: list[dict[str, Any]]) -> str:

@@ -201,3 +201,61 @@ def test_a_missing_column_lists_the_columns_present(
     argv = ["--model", str(model_dir), "--task", str(path), "--target-column", "y", "--out", str(tmp_path / "o")]
     assert _evaluate(argv) == 2
     assert f"{path}: missing column(s) sequence; the file has the columns seq, y, y2, gene" in capsys.readouterr().err
+
+
+def _corpus_holding(sequences: list[str], folder: Path) -> Path:
+    """A corpus folder whose transcripts are ``sequences`` (one gene each, symbols no task uses)."""
+    from isoclr_hf.annotations import TranscriptRecord
+    from isoclr_hf.corpus import build_corpus, save_corpus
+
+    records = [TranscriptRecord(f"t{i}", f"g{i}", f"CORPUSGENE{i}", "homo_sapiens", s.replace("U", "T"), [len(s)])
+               for i, s in enumerate(sequences)]
+    save_corpus(build_corpus(records), folder)
+    return folder
+
+
+def test_contenders_and_the_pretraining_free_test_are_reported_side_by_side(model_dir: Path, tmp_path: Path) -> None:
+    table = _user_table(240, 80)
+    path = tmp_path / "utrs.csv"
+    table.to_csv(path, index=False)
+    read = set(table["seq"][::3])  # a third of the examples were "pretraining transcripts"
+    corpus = _corpus_holding(sorted(read), tmp_path / "corpus")
+    contender = save_tiny_encoder(tmp_path / "other", seed=1)
+    out = tmp_path / "report"
+    argv = ["--model", str(model_dir), "--task", str(path), "--sequence-column", "seq", "--target-column", "y",
+            "--group-column", "gene", "--out", str(out), "--fractions", "1", "--seeds", "0,1,2",
+            "--fine-tune-fractions", "none", "--no-head", "--quiet", "--no-cache",
+            "--contender", f"previous={contender}", "--pretraining-corpus", str(corpus)]
+    assert _evaluate(argv) == 0
+    report = json.loads((out / "report.json").read_text())
+    rows = report["results"]
+    assert {r["encoder"] for r in rows} == {"pretrained", "random_init", "kmer_baseline", "previous"}
+    for row in rows:
+        free = row["pretraining_free"]
+        # n_test of the free part = the test examples whose sequence the corpus does not hold
+        assert 0 < free["n_test"] < row["n_test"]
+        assert free["n_test"] == pytest.approx(row["n_test"] * 2 / 3, abs=0.25 * row["n_test"])
+    same_split = {(r["seed"], r["pretraining_free"]["n_test"]) for r in rows}
+    assert len(same_split) == 3  # every encoder is scored on the same free examples of a seed
+    names = {c["comparison"] for c in report["comparisons"]}
+    assert "pretrained - previous (linear probe)" in names
+    assert {c["comparison"] for c in report["comparisons_pretraining_free"]} == names
+    text = (out / "report.md").read_text()
+    assert "## Test examples free of pretraining leakage" in text and "| previous | linear_probe |" in text
+    assert any("Pretraining-free test" in note for note in report["notes"])
+
+
+def test_contender_and_corpus_mistakes_are_refused_before_any_work(
+    model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["--model", str(model_dir), "--task", "te_5utr_pc3", *PROBES_ONLY]
+    with pytest.raises(SystemExit) as exit_info:
+        _evaluate([*base, "--out", str(tmp_path / "a"), "--contender", "no-equals-sign"])
+    assert exit_info.value.code == 2 and "expected NAME=MODEL" in capsys.readouterr().err
+    assert _evaluate([*base, "--out", str(tmp_path / "b"), "--contender", f"random_init={model_dir}"]) == 2
+    assert "contender name 'random_init'" in capsys.readouterr().err
+    assert _evaluate([*base, "--out", str(tmp_path / "c"), "--contender", f"old={tmp_path / 'missing'}"]) == 2
+    assert "missing" in capsys.readouterr().err
+    assert _evaluate([*base, "--out", str(tmp_path / "d"), "--pretraining-corpus", str(tmp_path)]) == 2
+    assert "not a corpus folder" in capsys.readouterr().err
+    assert not any((tmp_path / name).exists() for name in "abcd")

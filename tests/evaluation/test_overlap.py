@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from isoclr_hf.annotations import TranscriptRecord
-from isoclr_hf.evaluation.overlap import K, ends_found, format_overlap, kmer_index, task_overlap
+from isoclr_hf.evaluation.overlap import K, ends_found, ends_in_corpus, format_overlap, kmer_index, task_overlap
 
 BASES = st.text(alphabet="ACGT", min_size=K, max_size=300)
 
@@ -46,7 +46,20 @@ def test_task_overlap_counts_test_fold_examples_by_sequence_ends_and_gene():
                     record("c", "GATTACA" * 10, "CCC"), record("d", corpus[0], "AAA")]  # fmt: skip
     task.predefined_split = np.array(["test", "test", "test", "train"])
     genes = {("homo_sapiens", "BBB"), ("homo_sapiens", "CCC")}
-    row = task_overlap("toy", task, kmer_index(corpus), set(corpus), genes)
+    row = task_overlap("toy", task, corpus, genes)
     assert row == {"task": "toy", "examples": 4, "counted": 3, "counted_as": "test fold", "same_sequence": 1,
                    "contained": 2, "same_gene": 2}  # fmt: skip
     assert "| toy | 4 | 3 (test fold) | 1 (33%) | 2 (67%) | 2 (67%) |" in format_overlap([row])
+
+
+@given(st.lists(BASES, min_size=1, max_size=5), st.lists(BASES, min_size=1, max_size=6), st.integers(1, 400))
+def test_streaming_the_corpus_finds_what_the_index_finds_whatever_the_chunk(corpus, queries, chunk):
+    pieces = queries + [text[3:] for text in corpus if len(text) > K + 3]  # some found, some not
+    expected = ends_found(kmer_index(corpus), pieces)
+    assert ends_in_corpus(corpus, pieces, chunk_nucleotides=chunk).tolist() == expected.tolist()
+
+
+def test_streaming_handles_no_query_no_corpus_and_ambiguous_ends():
+    assert ends_in_corpus(["ACGT" * 20], []).tolist() == []
+    assert ends_in_corpus([], ["ACGT" * 20]).tolist() == [False]
+    assert ends_in_corpus(["ACGT" * 20], ["N" * 40, "ACG"]).tolist() == [False, False]

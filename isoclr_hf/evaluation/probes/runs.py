@@ -74,8 +74,14 @@ def result_row(
     test: np.ndarray,
     predictions: np.ndarray,
     validation: dict[str, Any],
+    free: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """A report row: the contract's keys, the test metrics, ``validation`` (the task type's validation keys)."""
+    """A report row: the contract's keys, the test metrics, ``validation`` (the task type's validation keys).
+
+    With ``free`` (per example of the task: no pretraining corpus read it), the row also gets
+    ``pretraining_free``: ``n_test`` and the test metrics on the free test examples (``None`` where fewer
+    than :data:`MIN_STRATUM_TEST` are free).
+    """
     row: dict[str, Any] = {
         "encoder": encoder, "method": method, "train_fraction": float(fraction), "seed": int(seed),
         "n_train": int(n_train), "n_test": len(test), **test_metrics(task, predictions, test),
@@ -85,6 +91,11 @@ def result_row(
     by_stratum = stratum_metrics(task, predictions, test)
     if by_stratum:
         row["by_stratum"] = by_stratum
+    if free is not None:
+        kept = np.flatnonzero(free[test])
+        row["pretraining_free"] = (
+            {"n_test": int(kept.size), **test_metrics(task, predictions[kept], test[kept])}
+            if kept.size >= MIN_STRATUM_TEST else None)
     return row
 
 
@@ -109,24 +120,28 @@ def run_probe(
     split: dict[str, np.ndarray],
     fraction: float,
     seed: int,
+    free: np.ndarray | None = None,
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Fit the task type's probe on ``features[chosen]``, choose its penalty on validation, score on test.
 
     Args:
         task: The task (its labels and strata).
-        encoder: ``pretrained``, ``random_init`` or ``kmer_baseline`` (the last is fitted as the baseline).
+        encoder: ``pretrained``, ``random_init``, a contender's name, or ``kmer_baseline`` (the last is
+            fitted as the baseline).
         features: Features of every example of ``task``. Shape: (n, d).
         chosen: Training examples of this run (a subset of ``split["train"]``).
         split: ``train``/``validation``/``test`` indices of the run's split seed.
         fraction: Training fraction of the run.
         seed: Split seed.
+        free: Per example of ``task``, whether no pretraining corpus read it (adds ``pretraining_free``
+            to the row, :func:`result_row`).
 
     Returns:
         ``(row, test_predictions)``; predictions are values (regression) or class probabilities
         (classification, shape (n_test, k)).
     """
     validation, test = split["validation"], split["test"]
-    method = baseline_method(task) if encoder == "kmer_baseline" else "linear_probe"
+    method = baseline_method(task) if encoder == "kmer_baseline" else "linear_probe"  # contenders: linear probes
     common = {"n_train": len(chosen), "n_train_split": len(split["train"]), "n_validation": len(validation)}
     if is_classification(task):
         probe = fit_logistic_probe(features[chosen], task.labels[chosen], features[validation],
@@ -144,7 +159,7 @@ def run_probe(
         baseline = float(np.mean((labels[validation] - labels[chosen].mean()) ** 2))
         extra = regression_validation(ridge.validation_mse[ridge.alpha], baseline)
     row = result_row(task, encoder, method, fraction, seed, test=test, predictions=predictions, validation=extra,
-                     **common)
+                     free=free, **common)
     return row, predictions
 
 

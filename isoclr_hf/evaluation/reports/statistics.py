@@ -47,14 +47,34 @@ CLASSIFICATION_METRICS = ("auroc_macro", "auprc_macro")
 BASELINE_METHODS = {"ridge": "ridge", "logistic": "logistic regression"}
 
 
-def comparisons_for(baseline_method: str = "ridge") -> tuple[tuple[str, tuple[str, str], tuple[str, str]], ...]:
-    """:data:`COMPARISONS` with the k-mer baseline fitted by ``baseline_method`` (``ridge`` or ``logistic``)."""
-    if baseline_method == "ridge":
-        return COMPARISONS
+STANDARD_ENCODERS = ("pretrained", "random_init", "kmer_baseline")
+
+
+def comparisons_for(
+    baseline_method: str = "ridge", contenders: Iterable[str] = ()
+) -> tuple[tuple[str, tuple[str, str], tuple[str, str]], ...]:
+    """:data:`COMPARISONS` with the k-mer baseline fitted by ``baseline_method`` (``ridge`` or ``logistic``),
+    then ``pretrained - <contender> (linear probe)`` for each contender encoder (``isoclr evaluate --contender``)."""
     words = BASELINE_METHODS.get(baseline_method, baseline_method)
     baseline = ("kmer_baseline", "ridge")
-    return tuple((name.replace("ridge)", f"{words})"), a, ("kmer_baseline", baseline_method) if b == baseline else b)
-                 for name, a, b in COMPARISONS)
+    chosen = COMPARISONS if baseline_method == "ridge" else tuple(
+        (name.replace("ridge)", f"{words})"), a, ("kmer_baseline", baseline_method) if b == baseline else b)
+        for name, a, b in COMPARISONS)
+    return chosen + tuple((f"pretrained - {name} (linear probe)", ("pretrained", "linear_probe"),
+                           (name, "linear_probe")) for name in contenders)
+
+
+def contender_names(results: Iterable[dict[str, Any]]) -> list[str]:
+    """Encoders of the results other than pretrained, random_init and kmer_baseline, in order of appearance."""
+    return list(dict.fromkeys(r["encoder"] for r in results if r["encoder"] not in STANDARD_ENCODERS))
+
+
+def pretraining_free_results(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows restricted to the pretraining-free test examples (rows whose ``pretraining_free`` is set):
+    each row's ``n_test`` and test metrics replaced by those of ``pretraining_free``."""
+    return [{key: value for key, value in {**row, **row["pretraining_free"]}.items()
+             if key not in ("pretraining_free", "by_stratum")}
+            for row in results if row.get("pretraining_free")]
 
 
 def paired_interval(
@@ -142,7 +162,8 @@ def paired_comparisons(
         and ``verdict``.
     """
     rows: list[dict[str, Any]] = []
-    for name, (encoder_a, method_a), (encoder_b, method_b) in comparisons_for(baseline_method):
+    for name, (encoder_a, method_a), (encoder_b, method_b) in comparisons_for(baseline_method,
+                                                                               contender_names(results)):
         side_a, side_b = _by_key(results, encoder_a, method_a), _by_key(results, encoder_b, method_b)
         keys = sorted(set(side_a) & set(side_b))
         for fraction in sorted({key[0] for key in keys}):
@@ -221,7 +242,9 @@ __all__ = [
     "HIGHER_IS_BETTER",
     "comparisons_for",
     "comparisons_markdown",
+    "contender_names",
     "paired_comparisons",
     "paired_interval",
+    "pretraining_free_results",
     "verdict",
 ]

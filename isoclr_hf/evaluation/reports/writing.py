@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ...atomic_files import atomic_write, new_file_mode
-from .statistics import comparisons_markdown, paired_comparisons
+from .statistics import comparisons_markdown, paired_comparisons, pretraining_free_results
 from .tables import (
     METRIC_TITLES,
     markdown_table,
@@ -53,11 +53,18 @@ def report_dict(
 ) -> dict[str, Any]:
     """The ``report.json`` content (contract keys first, then ``comparisons``, then ``extra``).
 
+    Where rows carry ``pretraining_free`` (``isoclr evaluate --pretraining-corpus``), ``extra`` gets
+    ``comparisons_pretraining_free``: the same comparisons on the test examples no pretraining corpus read.
     ``comparisons`` are the paired differences of :func:`~isoclr_hf.evaluation.reports.statistics.paired_comparisons`
     over the seeds of ``results``, on the task type's metrics. ``target_names`` (the classes of a
     classification task) replaces ``[target_name]`` when given.
     """
     classification = task_type != "regression"
+    free = pretraining_free_results(results)
+    if free:
+        extra = {"comparisons_pretraining_free": paired_comparisons(
+            free, metrics=metric_names(results), baseline_method="logistic" if classification else "ridge"),
+            **(extra or {})}
     return {
         "task": task_name,
         "task_type": task_type,
@@ -170,6 +177,7 @@ def write_markdown(report: dict[str, Any], path: Path, *, plots: list[str], note
             comparison_part,
             "",
         ]
+    free_section = _pretraining_free_section(report, metrics, classification)
     class_part = per_class_table(results, list(report["target_names"])) if classification else ""
     class_section = ["## Per class", "", class_part, ""] if class_part else []
     strata = stratum_table(results)
@@ -194,6 +202,7 @@ def write_markdown(report: dict[str, Any], path: Path, *, plots: list[str], note
         *stratum_section,
         *warning_part,
         *statistics_part,
+        *free_section,
         "## Notes",
         "",
         *[f"- {note}" for note in notes],
@@ -205,6 +214,31 @@ def write_markdown(report: dict[str, Any], path: Path, *, plots: list[str], note
     ]
     atomic_write(path, lambda p: p.write_text("\n".join(parts), encoding="utf-8"))
     return table
+
+
+def _pretraining_free_section(report: dict[str, Any], metrics: tuple[str, ...], classification: bool) -> list[str]:
+    """``report.md``'s part on the pretraining-free test examples (empty without them)."""
+    free = pretraining_free_results(report["results"])
+    if not free:
+        return []
+    comparisons = report.get("comparisons_pretraining_free") or paired_comparisons(
+        free, metrics=metrics, baseline_method="logistic" if classification else "ridge")
+    metric = metrics[0]
+    return [
+        "## Test examples free of pretraining leakage",
+        "",
+        "The same runs scored only on the test examples that no pretraining corpus read (not the same sequence, "
+        "not contained by their first and last 32-mers, not the same gene symbol of the same species); "
+        "`n test` is their number. Compare with the full test above: a pretrained encoder that gains only on "
+        "examples it read in pretraining gains less here.",
+        "",
+        markdown_table(free),
+        "",
+        f"Paired comparisons on these examples ({METRIC_TITLES[metric]}; 95% corrected resampled t-interval):",
+        "",
+        comparisons_markdown(comparisons, metric=metric),
+        "",
+    ]
 
 
 __all__ = [
