@@ -140,7 +140,9 @@ class PretrainingRun:
 
     def evaluate(self) -> None:
         """The objective's held-out evaluation, logged and kept for the summary."""
+        started = time.perf_counter()
         results = self.objective.evaluate(self.accelerator, self.model)
+        self.logger.started += time.perf_counter() - started  # the logged throughputs count training time only
         if results:
             self.progress.evaluations.append({"step": self.progress.step, **results})
             self.logger.log(self.progress.step, results)
