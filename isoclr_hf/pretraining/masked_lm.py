@@ -34,7 +34,7 @@ from accelerate import Accelerator
 from ..inference import length_sorted_batches
 from ..models.rinalmo import RiNALMoConfig, RiNALMoForMaskedLM
 from ..models.rnafm import NucleotideTokenizer, RnaFmConfig, RnaFmForMaskedLM
-from ..models.rnafm.tokenization_nucleotide import MASK_ID, PAD_ID, VOCABULARY
+from ..models.rnafm.tokenization_nucleotide import MASK_ID, PAD_ID, SPECIAL_TOKENS, VOCABULARY
 from .checkpoints import TrainingProgress
 from .config import PretrainingConfig, PretrainingSettingError
 from .cropping import crop_transcript
@@ -47,7 +47,7 @@ from .masked_lm_data import (
     plan_transcript_epoch,
 )
 
-FIRST_NUCLEOTIDE_ID = len(("<pad>", "<cls>", "<eos>", "<unk>", "<mask>", "<null>"))  # ids below: special tokens
+FIRST_NUCLEOTIDE_ID = len(SPECIAL_TOKENS)  # ids below it: <pad> <cls> <eos> <unk> <mask> <null>, never chosen
 RANDOM_NUCLEOTIDE_IDS = torch.tensor([VOCABULARY.index(base) for base in "ACGU"])
 MASK_SHARE, RANDOM_SHARE = 0.8, 0.1  # of the chosen tokens; the rest stay as they are
 IGNORED = -100  # label of positions outside the loss

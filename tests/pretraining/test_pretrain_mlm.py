@@ -137,7 +137,8 @@ def test_the_presets_parse_and_state_their_parameter_counts() -> None:
         text = preset.read_text()
         assert f"{encoder:,} encoder parameters" in text and f"{total:,} with" in text, (encoder, total)
         assert abs(encoder / 787_264 - 1) < 0.06  # near isoclr-s (matched compute, issue 22)
-        assert with_model_defaults(config, network.config).max_length == 1022
+        unset = parse_pretraining_config(["--config", str(preset), "--corpus", "c", "--max_length", "null"])
+        assert with_model_defaults(unset, network.config).max_length == 1022  # one window of positions
 
 
 def test_the_model_names_are_the_families_presets() -> None:
