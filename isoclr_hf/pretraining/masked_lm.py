@@ -8,7 +8,7 @@ and stays as it is with 0.1. Special tokens (``<cls>``, ``<eos>``, ``<pad>``, an
 was chosen gets one (uniform over its nucleotides), so no row is without a target.
 
 transformers' ``DataCollatorForLanguageModeling`` is not used, for two reasons checked against it
-(transformers 5.2): its random replacement draws from the whole vocabulary (``randint(len(tokenizer))``),
+(transformers 5.24): its random replacement draws from the whole vocabulary (``randint(len(tokenizer))``),
 so a valid position can become ``<pad>`` (id 0), which the model refuses at a valid position, or
 ``<cls>``/``<eos>``; and its draws come from one generator for the whole padded batch, so the masking of
 a transcript would change with its batch, its process and with DataLoader workers. Its selection side
