@@ -1,4 +1,8 @@
-"""IsoCLR contrastive pretraining: a corpus of gene sets -> an IsoCLR encoder in Hugging Face format.
+"""Pretraining on a corpus of `isoclr build-corpus`: contrastive (IsoCLR, Orthrus) or masked LM (RNA-FM, RiNALMo).
+
+The ``--model`` preset chooses the objective: ``isoclr-*``/``orthrus*`` train contrastively on pairs of
+isoforms; ``rnafm*``/``rinalmo*`` train with the masked-LM objective (15% of the nucleotides, 80/10/10) on
+every transcript of the same corpus, with the same checkpoints, resume, logging and processes.
 
 Launch (settings from a preset in training/configs/, any of them overridable as ``--name value``):
 
@@ -15,6 +19,11 @@ Launch (settings from a preset in training/configs/, any of them overridable as 
     accelerate launch --multi_gpu --num_processes 4 --mixed_precision bf16 training/pretrain.py --config ...
     # resume a killed run from its newest checkpoint (same data order, same RNG states)
     accelerate launch training/pretrain.py --config ... --resume_from_checkpoint latest
+    # masked-LM pretraining of a CPU-sized RNA-FM or RiNALMo on the same corpus
+    accelerate launch --cpu training/pretrain.py --config training/configs/rnafm_cpu_small.yaml --corpus CORPUS
+    accelerate launch --cpu training/pretrain.py --config training/configs/rinalmo_cpu_small.yaml --corpus CORPUS
+    # the published sizes: --model rnafm (99.5M), --model rinalmo (= rinalmo-giga, 651M), rinalmo-micro, ...
+    accelerate launch --mixed_precision bf16 training/pretrain.py --model rnafm --corpus CORPUS --max_steps 100000
 
 Options: every field of ``isoclr_hf.pretraining.PretrainingConfig`` (``--help`` lists them); the loop
 and its outputs are described in ``isoclr_hf.pretraining.loop``. Started by ``accelerate launch``
@@ -40,11 +49,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         return refuse(error)
     from isoclr_hf.corpus.storage import CorpusError
+    from isoclr_hf.pretraining.config import PretrainingSettingError
     from isoclr_hf.pretraining.loop import run_pretraining
 
     try:
         run_pretraining(config)
-    except CorpusError as error:
+    except (CorpusError, PretrainingSettingError) as error:
         return refuse(error)
     return 0
 

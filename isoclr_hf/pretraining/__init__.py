@@ -1,4 +1,4 @@
-"""Contrastive pretraining: pair sampling, cropping, length bucketing, the loop and its checkpoints.
+"""Pretraining: contrastive (IsoCLR, Orthrus) and masked LM (RNA-FM, RiNALMo), one loop and one launcher.
 
 ``training/pretrain.py`` is a thin launcher around :func:`run_pretraining`:
 
@@ -6,12 +6,14 @@
     summary = run_pretraining(parse_pretraining_config(["--config", "training/configs/demo_cpu.yaml",
                                                         "--corpus", "runs/demo_corpus"]))
 
-Modules: ``config`` (:class:`PretrainingConfig`, command line + YAML), ``pairs`` (positive pairs and
-their Eq. 3 weights), ``batching`` (length buckets, the pair collator), ``data`` (corpus split ->
-this process's batches, in memory-mapped or streamed form), ``loop`` (the loop),
-``checkpoints`` (``save_state`` + progress as JSON, bit-exact resume), ``metric_logging`` and
-``contrastive_metrics`` (metrics.jsonl, held-out retrieval), ``process`` (output-folder lock,
-dying with the launcher). Fine-tuning is evaluation's (:mod:`isoclr_hf.evaluation.fine_tuning`).
+Modules: ``config`` (:class:`PretrainingConfig`, command line + YAML; the ``model`` preset chooses the
+objective), ``loop`` (the shared loop), ``checkpoints`` (``save_state`` + progress as JSON, bit-exact
+resume), ``metric_logging`` (metrics.jsonl and trackers), ``process`` (output-folder lock, dying with the
+launcher), ``cropping`` (the one crop rule), ``batching`` (length buckets), ``data`` (corpus split ->
+this process's batches). Contrastive: ``contrastive`` (the objective), ``pairs`` (positive pairs and their
+Eq. 3 weights), ``contrastive_metrics`` (held-out retrieval). Masked LM: ``masked_lm`` (the objective, the
+15% / 80-10-10 masking, held-out loss and accuracy), ``masked_lm_data`` (transcripts as examples).
+Fine-tuning is evaluation's (:mod:`isoclr_hf.evaluation.fine_tuning`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ _EXPORTS = {
     "random_batches": "batching",
     "shard_batch": "batching",
     "stream_bucketed_batches": "batching",
+    "MaskedLMCollator": "masked_lm",
+    "mask_tokens": "masked_lm",
     "PretrainingConfig": "config",
     "parse_pretraining_config": "config",
     "run_pretraining": "loop",

@@ -5,7 +5,7 @@ Layout under the run's output folder::
     checkpoints/step_000200/   model, optimizer, scheduler, RNG states of every process (accelerate's
                                save_state) and training_progress_<process>.json (ours)
     checkpoints/step_000400/
-    final/                     the encoder + tokenizer (save_pretrained), for AutoModel.from_pretrained
+    final/                     the model + tokenizer (save_pretrained), for AutoModel.from_pretrained
 
 A checkpoint is written to ``checkpoints/.step_N.tmp`` and renamed when complete, so a run killed
 while saving leaves no half-written ``step_N`` that ``--resume_from_checkpoint latest`` would pick.
@@ -217,14 +217,14 @@ def load_checkpoint(accelerator: Accelerator, checkpoint: Path, progress: Traini
 
 
 def save_final_model(accelerator: Accelerator, model: Any, tokenizer: Any, output_dir: str | Path) -> Path:
-    """Write the encoder (not the contrastive wrapper) and the tokenizer with ``save_pretrained``."""
+    """Write ``model`` (unwrapped: the contrastive run's encoder, the masked-LM run's ``ForMaskedLM``) and the
+    tokenizer with ``save_pretrained`` into ``final/``, atomically."""
     final = Path(output_dir) / "final"
     temporary = Path(output_dir) / ".final.tmp"
     if accelerator.is_main_process:
         shutil.rmtree(temporary, ignore_errors=True)
     accelerator.wait_for_everyone()
-    encoder = accelerator.unwrap_model(model).base_model
-    encoder.save_pretrained(temporary, is_main_process=accelerator.is_main_process, save_function=accelerator.save)
+    model.save_pretrained(temporary, is_main_process=accelerator.is_main_process, save_function=accelerator.save)
     if accelerator.is_main_process:
         tokenizer.save_pretrained(temporary)
         shutil.rmtree(final, ignore_errors=True)

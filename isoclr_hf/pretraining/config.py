@@ -26,6 +26,22 @@ import yaml
 if TYPE_CHECKING:  # cropping imports torch and the tokenizer: --help answers without them
     from .cropping import CropPolicy
 
+# Every --model name and the objective it is pretrained with. The names are the presets of the families'
+# configuration files (plus aliases), written out here so that the options are checked without importing
+# torch or transformers; tests/pretraining/test_pretrain_mlm_config.py holds the two equal.
+CONTRASTIVE_MODELS = ("isoclr-s", "isoclr-m", "isoclr-l", "orthrus", "orthrus-large", "orthrus-base",
+                      "orthrus-cpu-small")
+MASKED_LM_MODELS = ("rnafm", "rnafm-cpu-small", "rinalmo", "rinalmo-giga", "rinalmo-mega", "rinalmo-micro",
+                    "rinalmo-nano", "rinalmo-cpu-small")
+# The model-config fields that only the contrastive objective reads (projection head, DCL loss, view masking).
+CONTRASTIVE_MODEL_FIELDS = ("projection_hidden_size", "projection_dim", "projection_layers", "loss_temperature",
+                            "gene_set_weight_constant", "mask_fraction", "mask_value")
+DEFAULT_MLM_PROBABILITY = 0.15  # BERT, RNA-FM, RiNALMo: 15% of the nucleotides chosen, 80/10/10
+
+
+class PretrainingSettingError(ValueError):
+    """A setting refused once the model is built (a model_overrides field the family does not have)."""
+
 
 def option(default: Any, help: str) -> Any:
     """A field with its help text, which ``--help`` shows with the default."""
@@ -39,32 +55,41 @@ class PretrainingConfig:
     corpus: str = option("", "Folder written by `isoclr build-corpus` (DatasetDict with train/validation/test).")
     output_dir: str = option("runs/pretrain", "Run folder: checkpoints/, final/, metrics.jsonl, tensorboard logs.")
     train_split: str = option("train", "Corpus split the pairs are drawn from.")
-    eval_split: str = option("validation", "Held-out gene sets for the retrieval evaluation.")
-    model: str = option("isoclr-s", "IsoCLRConfig preset (isoclr-s, isoclr-m, isoclr-l) or OrthrusConfig preset "
-                        "(orthrus = orthrus-large, orthrus-base, orthrus-cpu-small).")
+    eval_split: str = option("validation", "Held-out gene sets for the evaluation (contrastive: partner retrieval; "
+                             "masked LM: loss and accuracy on a fixed masking of every transcript).")
+    model: str = option("isoclr-s", "Contrastive: IsoCLRConfig preset (isoclr-s, isoclr-m, isoclr-l) or "
+                        "OrthrusConfig preset (orthrus = orthrus-large, orthrus-base, orthrus-cpu-small). Masked "
+                        "LM (one transcript an example): RnaFmConfig preset (rnafm, rnafm-cpu-small) or "
+                        "RiNALMoConfig preset (rinalmo = rinalmo-giga, rinalmo-mega, rinalmo-micro, rinalmo-nano, "
+                        "rinalmo-cpu-small).")
     model_overrides: dict[str, Any] | str | None = field(
         default_factory=dict,
         metadata={"help": "Fields of the preset's config, e.g. dropout; on the command line as YAML/JSON: "
                           "'{stem_filters: 8}'."},
     )
-    max_length: int | None = option(None, "Training crop of each view (5' end kept); null: the model's "
-                                    "max_sequence_length (paper: 12,288 nt).")
+    max_length: int | None = option(None, "Training crop of each view; null: the model's max_sequence_length "
+                                    "(IsoCLR paper: 12,288 nt), for masked-LM models one window of positions "
+                                    "(1,022 nt).")
     # Augmentations of the IsoCLR paper and where they live: positive pairs from alternative splicing and
     # gene duplication/orthology (the corpus's gene sets: `isoclr build-corpus --orthology`), masking of each
     # view (model_overrides: mask_fraction 0.15, mask_value 0.25, the paper's), and the crop of each view (below).
-    crop_position: str = field(
-        default="five_prime",
+    crop_position: str | None = field(
+        default=None,
         metadata={"help": "Where a view of a transcript longer than max_length is cut: five_prime (its first "
-                          "max_length nt; the released isoclr-s) or anywhere (each view of a pair its own random "
-                          "window, drawn from the seed and epoch; tracks cut with the sequence). See "
+                          "max_length nt; the released isoclr-s) or anywhere (each view its own random "
+                          "window, drawn from the seed and epoch; tracks cut with the sequence); null: five_prime "
+                          "for contrastive models, anywhere for masked-LM ones. See "
                           "isoclr_hf/pretraining/cropping.py."},
     )
     crop_three_prime_fraction: float = field(
         default=0.0,
         metadata={"help": "With crop_position anywhere: fraction of pairs in which one view (either, at random) "
                           "is the transcript's 3' end window; 0 is uniform, 0.5 puts at least one view on the "
-                          "3' end half of the time. Must be 0 with five_prime."},
+                          "3' end half of the time. Must be 0 with five_prime. Contrastive only."},
     )
+    mlm_probability: float | None = option(None, "Masked LM only: fraction of each transcript's nucleotides "
+                                           "chosen for the loss (of them 0.8 become <mask>, 0.1 a random "
+                                           "nucleotide, 0.1 stay); null: 0.15 (RNA-FM, RiNALMo).")
     seed: int = option(0, "Model init, masking, pair draws and batch order all follow from it.")
     per_device_batch_size: int = option(256, "Pairs per process and step (paper: 1024 pairs per step = 256 on "
                                         "each of 4 GPUs).")
@@ -85,15 +110,17 @@ class PretrainingConfig:
     cpu: bool = option(False, "Force the CPU even where a GPU is present.")
     bucketing: bool = option(True, "Length-bucketed batches (little padding); false for random batches.")
     mega_batch_batches: int = option(64, "Pairs are sorted by length within chunks of this many batches.")
-    max_nucleotides_per_batch: int | None = option(None, "Optional padded-position budget per global batch.")
+    max_nucleotides_per_batch: int | None = option(None, "Optional padded-position budget per global batch "
+                                                   "(contrastive only).")
     num_workers: int = option(0, "DataLoader workers tokenizing batches.")
-    streaming: bool = option(False, "Read the corpus as a stream split by process (needs --max_steps).")
+    streaming: bool = option(False, "Read the corpus as a stream split by process (needs --max_steps; "
+                             "contrastive only).")
     shuffle_buffer: int = option(10000, "Gene sets in the streaming shuffle buffer.")
     log_every: int = option(10, "Optimizer steps between metric logs.")
     log_with: str | None = option("tensorboard", 'Any accelerate tracker ("wandb", "all", ...) or null.')
-    eval_every: int = option(500, "Optimizer steps between retrieval evaluations (also at start and end); "
+    eval_every: int = option(500, "Optimizer steps between held-out evaluations (also at start and end); "
                              "0: at the ends only.")
-    eval_batch_size: int = option(64, "Transcripts per batch in the retrieval evaluation.")
+    eval_batch_size: int = option(64, "Transcripts per batch in the held-out evaluation.")
     checkpoint_every: int = option(1000, "Optimizer steps between save_state checkpoints; 0: never.")
     keep_checkpoints: int = option(2, "Most recent checkpoints kept.")
     resume_from_checkpoint: str | None = option(None, '"latest" or a checkpoint folder.')
@@ -124,13 +151,53 @@ class PretrainingConfig:
             raise ValueError(f"max_length must be >= 1 (or null: the model's maximum), got {self.max_length}.")
         if not 0.0 <= self.warmup_fraction < 1.0:
             raise ValueError(f"warmup_fraction must be in [0, 1), got {self.warmup_fraction}.")
+        if self.model not in (*CONTRASTIVE_MODELS, *MASKED_LM_MODELS):
+            raise ValueError(f"model={self.model!r} is not a pretraining preset; choose a contrastive one "
+                             f"({', '.join(CONTRASTIVE_MODELS)}) or a masked-LM one ({', '.join(MASKED_LM_MODELS)}).")
+        if self.objective == "masked_lm":
+            self._refuse_contrastive_options()
+        elif self.mlm_probability is not None:
+            raise ValueError(f"mlm_probability is an option of masked-LM pretraining (rnafm*, rinalmo*); "
+                             f"--model {self.model} is contrastive and masks its views with model_overrides' "
+                             "mask_fraction (paper: 0.15).")
+        if self.mlm_probability is not None and not 0.0 < self.mlm_probability < 1.0:
+            raise ValueError(f"mlm_probability must be in (0, 1), got {self.mlm_probability}.")
         self.crop_policy()  # raises on a bad crop_position / crop_three_prime_fraction
 
+    @property
+    def objective(self) -> str:
+        """``"masked_lm"`` for the RNA-FM and RiNALMo presets, ``"contrastive"`` for IsoCLR and Orthrus."""
+        return "masked_lm" if self.model in MASKED_LM_MODELS else "contrastive"
+
+    def _refuse_contrastive_options(self) -> None:
+        """A masked-LM run takes one transcript an example: the options of pairs and views are refused."""
+        given = {
+            "crop_three_prime_fraction": self.crop_three_prime_fraction != 0.0,  # one view of a pair at the 3' end
+            "streaming": self.streaming,
+            "max_nucleotides_per_batch": self.max_nucleotides_per_batch is not None,  # counts both views of a pair
+        }
+        fields = sorted(set(self.model_overrides or {}) & set(CONTRASTIVE_MODEL_FIELDS))
+        refused = [name for name, is_set in given.items() if is_set] + [f"model_overrides' {f}" for f in fields]
+        if refused:
+            raise ValueError(
+                f"{refused[0]} is an option of contrastive pretraining (pairs of transcripts, IsoCLR/Orthrus); "
+                f"--model {self.model} is pretrained with the masked-LM objective, one transcript an example: leave "
+                "it out" + (" (the masked-LM rate is --mlm_probability)." if "mask" in refused[0] else ".")
+            )
+
+    @property
+    def masking_probability(self) -> float:
+        """The masked-LM rate: ``mlm_probability`` or its default, 0.15."""
+        return DEFAULT_MLM_PROBABILITY if self.mlm_probability is None else self.mlm_probability
+
     def crop_policy(self) -> CropPolicy:
-        """Where views are cut (:class:`~isoclr_hf.pretraining.cropping.CropPolicy`)."""
+        """Where views are cut (:class:`~isoclr_hf.pretraining.cropping.CropPolicy`); unset: five_prime for
+        contrastive models (the released isoclr-s), anywhere for masked-LM ones (a random window per
+        transcript and epoch)."""
         from .cropping import CropPolicy
 
-        return CropPolicy(self.crop_position, self.crop_three_prime_fraction)
+        default = "anywhere" if self.objective == "masked_lm" else "five_prime"
+        return CropPolicy(self.crop_position or default, self.crop_three_prime_fraction)
 
 
 NULL = ("null", "Null", "NULL", "~")
@@ -228,4 +295,12 @@ def parse_pretraining_config(argv: Sequence[str] | None = None) -> PretrainingCo
     return config
 
 
-__all__ = ["PretrainingConfig", "build_argument_parser", "load_config_file", "parse_pretraining_config"]
+__all__ = [
+    "CONTRASTIVE_MODELS",
+    "MASKED_LM_MODELS",
+    "PretrainingConfig",
+    "PretrainingSettingError",
+    "build_argument_parser",
+    "load_config_file",
+    "parse_pretraining_config",
+]

@@ -2,13 +2,15 @@
 
 A view is a window of at most ``max_length`` nucleotides. Where it starts is the :class:`CropPolicy`:
 
-* ``five_prime`` (the default, and the released isoclr-s's recipe): every view keeps the first
-  ``max_length`` nucleotides, so the 3' end of a long mRNA (most 3'UTRs) is never seen.
+* ``five_prime`` (the contrastive default, and the released isoclr-s's recipe): every view keeps the
+  first ``max_length`` nucleotides, so the 3' end of a long mRNA (most 3'UTRs) is never seen.
 * ``anywhere``: each view of a pair gets its own start, uniform over ``[0, length - max_length]``
   (the two views are cropped independently, so even a transcript paired with itself gives two
   different windows); with ``three_prime_fraction`` p, in a fraction p of the pairs one of the two
   views (either, at random) is moved to the 3' end instead. p = 0 is uniform; p = 0.5 makes at
-  least one view cover the 3' end half of the time.
+  least one view cover the 3' end half of the time. Masked-LM pretraining (the masked-LM default),
+  whose examples are single transcripts, draws each transcript's one window the same way
+  (:func:`transcript_crop_starts`).
 
 Starts are drawn when an epoch is planned (:func:`crop_starts`, from ``(seed, epoch)``; streamed
 corpora from ``(seed, epoch, row)``), never in the collator, so resumed runs and every process see
@@ -99,6 +101,28 @@ def crop_starts(lengths: np.ndarray, max_length: int, policy: CropPolicy, rng: n
     return starts
 
 
+def transcript_crop_starts(lengths: np.ndarray, max_length: int, policy: CropPolicy,
+                           rng: np.random.Generator) -> np.ndarray:
+    """Start of the one view of each transcript (masked-LM pretraining: an example is a transcript, not a pair).
+
+    ``anywhere``: uniform over ``[0, length - max_length]``, as each view of :func:`crop_starts`;
+    ``five_prime``: 0. ``three_prime_fraction`` is a rule of pairs and must be 0 here.
+
+    Args:
+        lengths: Transcript lengths. Shape: (n_transcripts,).
+
+    Returns:
+        Starts. Shape: (n_transcripts,).
+    """
+    if policy.three_prime_fraction:
+        raise ValueError("crop_three_prime_fraction moves one view of a pair to the 3' end: it has no meaning for "
+                         "single-transcript examples (masked-LM pretraining); leave it at 0.")
+    slack = np.maximum(np.asarray(lengths, dtype=np.int64) - max_length, 0)  # (n,)
+    if not policy.random:
+        return np.zeros_like(slack)
+    return np.floor(rng.random(slack.shape) * (slack + 1)).astype(np.int64)
+
+
 def crop_transcript(transcript: dict[str, Any], start: int, max_length: int) -> dict[str, Any]:
     """The window ``[start, start + max_length)`` of a transcript dict (corpus layout), tracks cut with it.
 
@@ -155,4 +179,5 @@ def crop_views(tokenizer: IsoCLRTokenizer, transcripts: Sequence[dict[str, Any]]
     return dict(encoded)
 
 
-__all__ = ["CROP_POSITIONS", "CropPolicy", "crop_starts", "crop_transcript", "crop_views", "view_length"]
+__all__ = ["CROP_POSITIONS", "CropPolicy", "crop_starts", "crop_transcript", "crop_views", "transcript_crop_starts",
+           "view_length"]

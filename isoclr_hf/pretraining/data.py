@@ -15,7 +15,7 @@ lengths are read into memory, so corpora larger than memory work. For corpora re
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,8 +166,9 @@ def plan_epoch(
     return EpochPlan(pairs, view_lengths, batches, starts)
 
 
-def steps_per_epoch(plan: EpochPlan, gradient_accumulation_steps: int) -> int:
-    """Optimizer steps in an epoch (trailing micro-batches that do not fill a step are dropped)."""
+def steps_per_epoch(plan: Any, gradient_accumulation_steps: int) -> int:
+    """Optimizer steps in an epoch of any plan with ``global_batches`` (trailing micro-batches that do not
+    fill a step are dropped)."""
     return len(plan.global_batches) // gradient_accumulation_steps
 
 
@@ -184,10 +185,10 @@ class _FixedBatches(torch.utils.data.Sampler[list[int]]):
         return len(self.batches)
 
 
-def process_dataloader(
-    corpus: PairCorpus,
-    plan: EpochPlan,
-    collator: ContrastivePairCollator,
+def batch_loader(
+    dataset: torch.utils.data.Dataset[Any],
+    global_batches: list[list[int]],
+    collator: Any,
     *,
     rank: int,
     world_size: int,
@@ -195,9 +196,8 @@ def process_dataloader(
     skip_batches: int = 0,
     num_workers: int = 0,
 ) -> torch.utils.data.DataLoader[Any]:
-    """This process's loader for an epoch: its slice of global batches ``skip_batches .. n_batches``."""
-    local = [shard_batch(batch, rank, world_size) for batch in plan.global_batches[skip_batches:n_batches]]
-    dataset = GeneSetPairDataset(corpus.gene_sets, plan.pairs, corpus.weights, plan.crop_starts)
+    """This process's loader over any example dataset: its slice of global batches ``skip_batches .. n_batches``."""
+    local = [shard_batch(batch, rank, world_size) for batch in global_batches[skip_batches:n_batches]]
     # Own generator: creating the iterator must not draw from the global torch RNG, which drives
     # the masking and is restored on resume.
     return torch.utils.data.DataLoader(
@@ -209,6 +209,27 @@ def process_dataloader(
     )
 
 
+def pair_dataset(corpus: PairCorpus, plan: EpochPlan) -> GeneSetPairDataset:
+    """The epoch's pair examples (indexed as ``plan.global_batches`` index them)."""
+    return GeneSetPairDataset(corpus.gene_sets, plan.pairs, corpus.weights, plan.crop_starts)
+
+
+def process_dataloader(
+    corpus: PairCorpus,
+    plan: EpochPlan,
+    collator: ContrastivePairCollator,
+    *,
+    rank: int,
+    world_size: int,
+    n_batches: int,
+    skip_batches: int = 0,
+    num_workers: int = 0,
+) -> torch.utils.data.DataLoader[Any]:
+    """This process's loader of pairs for an epoch: its slice of global batches ``skip_batches .. n_batches``."""
+    return batch_loader(pair_dataset(corpus, plan), plan.global_batches, collator, rank=rank, world_size=world_size,
+                        n_batches=n_batches, skip_batches=skip_batches, num_workers=num_workers)
+
+
 class EpochEnd:
     """Marker yielded by :func:`epoch_micro_batches` after the last micro-batch of an epoch."""
 
@@ -217,9 +238,9 @@ EPOCH_END = EpochEnd()
 
 
 def epoch_micro_batches(
-    corpus: PairCorpus,
-    collator: ContrastivePairCollator,
-    plan_for_epoch: Any,
+    dataset_for: Callable[[Any], torch.utils.data.Dataset[Any]],
+    collator: Any,
+    plan_for_epoch: Callable[[int], Any],
     *,
     gradient_accumulation_steps: int,
     rank: int,
@@ -231,7 +252,9 @@ def epoch_micro_batches(
     """This process's micro-batches, epoch after epoch, with :data:`EPOCH_END` after each epoch.
 
     Args:
-        plan_for_epoch: ``epoch -> EpochPlan`` (the same on every process).
+        dataset_for: ``plan -> dataset`` of the epoch's examples (pairs: :func:`pair_dataset`; single
+            transcripts: :mod:`~isoclr_hf.pretraining.masked_lm_data`).
+        plan_for_epoch: ``epoch -> plan`` with ``global_batches`` (the same on every process).
         start_epoch: Epoch to start in (resume).
         skip_batches: Micro-batches of ``start_epoch`` already done (resume).
     """
@@ -241,8 +264,8 @@ def epoch_micro_batches(
         n_batches = steps_per_epoch(plan, gradient_accumulation_steps) * gradient_accumulation_steps
         if n_batches == 0:
             raise ValueError(f"Epoch {epoch} has no full optimizer step: lower per_device_batch_size.")
-        yield from process_dataloader(corpus, plan, collator, rank=rank, world_size=world_size, n_batches=n_batches,
-                                      skip_batches=skip_batches, num_workers=num_workers)
+        yield from batch_loader(dataset_for(plan), plan.global_batches, collator, rank=rank, world_size=world_size,
+                                n_batches=n_batches, skip_batches=skip_batches, num_workers=num_workers)
         yield EPOCH_END
         epoch += 1
         skip_batches = 0
@@ -340,9 +363,11 @@ __all__ = [
     "EpochPlan",
     "PairCorpus",
     "StreamingCorpus",
+    "batch_loader",
     "epoch_micro_batches",
     "held_out_transcripts",
     "load_corpus_splits",
+    "pair_dataset",
     "plan_epoch",
     "process_dataloader",
     "steps_per_epoch",

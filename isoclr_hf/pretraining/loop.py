@@ -1,21 +1,28 @@
-"""The IsoCLR pretraining loop: a corpus of gene sets -> an IsoCLR encoder in Hugging Face format.
+"""The pretraining loop, shared by both objectives: a corpus of gene sets -> a model in Hugging Face format.
 
 ``training/pretrain.py`` is the launcher (its docstring has the launch commands);
-:func:`run_pretraining` is the whole procedure.
+:func:`run_pretraining` is the whole procedure. The ``model`` preset chooses the objective
+(``PretrainingConfig.objective``): contrastive for IsoCLR and Orthrus (:mod:`.contrastive`: pairs of
+transcripts, the DCL loss, partner retrieval), masked LM for RNA-FM and RiNALMo (:mod:`.masked_lm`: one
+transcript an example, 15% masking, held-out masked-LM loss and accuracy). Everything else is this
+module's and the same for both: the accelerator, AdamW with warmup and cosine decay, gradient
+accumulation and clipping, mixed precision, logging, evaluations, checkpoints, exact resume, the lock.
 
 Outputs in ``config.output_dir``: ``checkpoints/step_N`` (``save_state`` plus the run's progress as JSON),
-``metrics.jsonl`` and tracker logs (TensorBoard by default), ``final/`` (encoder + tokenizer; load with
-``AutoModel.from_pretrained(path, trust_remote_code=True)``) and ``summary.json``. A resumed run cuts
-``metrics.jsonl`` back to the checkpoint before logging on (a run that starts from step 0 starts it
-anew), and its summary covers the whole run (first retrieval, training time summed over the
-segments). The main process holds ``.lock`` in the folder while it runs: a second run on the same
-folder stops at once, naming the holder's pid.
+``metrics.jsonl`` and tracker logs (TensorBoard by default), ``final/`` (contrastive: the encoder +
+tokenizer, load with ``AutoModel.from_pretrained(path, trust_remote_code=True)``; masked LM: the
+``ForMaskedLM`` model + tokenizer, which ``AutoModelForMaskedLM`` and ``AutoModel`` load) and
+``summary.json``. A resumed run cuts ``metrics.jsonl`` back to the checkpoint before logging on (a run
+that starts from step 0 starts it anew), and its summary covers the whole run (first evaluation,
+training time summed over the segments). The main process holds ``.lock`` in the folder while it
+runs: a second run on the same folder stops at once, naming the holder's pid.
 
 ``per_device_batch_size`` is per process; the contrastive loss takes its negatives from the
-global batch of all processes (``gather_with_gradients`` inside the model). ``streaming`` reads the
-corpus as a stream split by process (for corpora larger than the disk, or from the Hub); it needs
-``max_steps``. Unset, ``max_length`` (the training crop) is the model config's ``max_sequence_length``;
-Eq. 3's ``c`` is always the model config's ``gene_set_weight_constant``.
+global batch of all processes (``gather_with_gradients`` inside the model); DDP averages the masked-LM
+gradients of the processes. ``streaming`` (contrastive only) reads the corpus as a stream split by
+process (for corpora larger than the disk, or from the Hub); it needs ``max_steps``. Unset,
+``max_length`` (the training crop) is the model config's ``max_sequence_length`` (contrastive) or one
+window of positions (masked LM); Eq. 3's ``c`` is always the model config's ``gene_set_weight_constant``.
 """
 
 from __future__ import annotations
@@ -34,9 +41,6 @@ from tqdm.auto import tqdm
 from transformers import get_cosine_schedule_with_warmup
 
 from ..atomic_files import write_json_atomically
-from ..models.isoclr import IsoCLRConfig, IsoCLRForContrastivePretraining, IsoCLRTokenizer
-from ..models.orthrus import OrthrusConfig, OrthrusForContrastivePretraining
-from .batching import ContrastivePairCollator
 from .checkpoints import (
     TrainingProgress,
     load_checkpoint,
@@ -45,20 +49,10 @@ from .checkpoints import (
     save_final_model,
 )
 from .config import PretrainingConfig
-from .data import (
-    EPOCH_END,
-    EpochPlan,
-    PairCorpus,
-    StreamingCorpus,
-    epoch_micro_batches,
-    held_out_transcripts,
-    load_corpus_splits,
-    plan_epoch,
-    steps_per_epoch,
-    streaming_micro_batches,
-    training_split,
-)
-from .metric_logging import MetricLogger, epoch_mean_loss, evaluate_retrieval, last_batch_metrics
+from .contrastive import ContrastiveObjective, build_contrastive_model
+from .data import EPOCH_END
+from .masked_lm import MaskedLMObjective, build_masked_lm_model
+from .metric_logging import MetricLogger, epoch_mean_loss
 from .process import OutputFolderLockedError, OutputLock, exit_promptly_on_error
 
 
@@ -76,16 +70,19 @@ def build_accelerator(config: PretrainingConfig) -> Accelerator:
     )
 
 
-def build_model(config: PretrainingConfig) -> IsoCLRForContrastivePretraining:
-    """The contrastive model of the ``model`` preset: IsoCLR (``isoclr-*``) or Orthrus (``orthrus*``).
+def build_model(config: PretrainingConfig) -> Any:
+    """The model the ``model`` preset names, randomly initialised: ``IsoCLRForContrastivePretraining``
+    (IsoCLR, Orthrus) or the family's ``ForMaskedLM`` (RNA-FM, RiNALMo)."""
+    if config.objective == "masked_lm":
+        return build_masked_lm_model(config)
+    return build_contrastive_model(config)
 
-    Both families share the tokenizer, the collator, the DCL loss and the masking; an Orthrus model is
-    an :class:`IsoCLRForContrastivePretraining` with the Mamba encoder in place of the CNN.
-    """
-    if config.model.startswith("orthrus"):
-        return OrthrusForContrastivePretraining(OrthrusConfig.from_preset(config.model, **config.model_overrides))
-    model_config = IsoCLRConfig.from_preset(config.model, **config.model_overrides)
-    return IsoCLRForContrastivePretraining(model_config)
+
+def build_objective(config: PretrainingConfig, model: Any) -> ContrastiveObjective | MaskedLMObjective:
+    """What differs between the objectives: data, batches, step metrics, evaluation, what ``final/`` holds."""
+    if config.objective == "masked_lm":
+        return MaskedLMObjective(config, model)
+    return ContrastiveObjective(config, model)
 
 
 def build_optimizer(model: torch.nn.Module, config: PretrainingConfig, total_steps: int) -> tuple[Any, Any]:
@@ -100,87 +97,18 @@ def build_optimizer(model: torch.nn.Module, config: PretrainingConfig, total_ste
     return optimizer, get_cosine_schedule_with_warmup(optimizer, warmup, total_steps)
 
 
-def plan_total_steps(config: PretrainingConfig, corpus: PairCorpus | StreamingCorpus, accelerator: Accelerator) -> int:
-    """Optimizer steps of the run: ``max_steps``, or ``epochs`` x steps in the first epoch."""
-    if config.max_steps is not None:
-        return config.max_steps
-    if isinstance(corpus, StreamingCorpus):
-        raise ValueError("A streamed corpus has no known length: pass --max_steps with --streaming true.")
-    first_epoch = epoch_plan(config, corpus, accelerator, epoch=0)
-    per_epoch = steps_per_epoch(first_epoch, config.gradient_accumulation_steps)
-    if per_epoch == 0:
-        raise ValueError(
-            f"The corpus's {len(corpus.gene_sets)} training gene sets do not fill one step of "
-            f"{config.per_device_batch_size} x {accelerator.num_processes} processes x "
-            f"{config.gradient_accumulation_steps} accumulation steps; lower per_device_batch_size."
-        )
-    return config.epochs * per_epoch
-
-
-def epoch_plan(config: PretrainingConfig, corpus: PairCorpus, accelerator: Accelerator, epoch: int) -> EpochPlan:
-    """The epoch's pairs and global batches (the same on every process)."""
-    return plan_epoch(
-        corpus,
-        epoch=epoch,
-        seed=config.seed,
-        global_batch_size=config.per_device_batch_size * accelerator.num_processes,
-        max_length=config.max_length,
-        bucketing=config.bucketing,
-        mega_batch_batches=config.mega_batch_batches,
-        max_nucleotides=config.max_nucleotides_per_batch,
-        world_size=accelerator.num_processes,
-        crop=config.crop_policy(),
-    )
-
-
-def open_corpus(
-    config: PretrainingConfig, accelerator: Accelerator, weight_constant: float
-) -> tuple[PairCorpus | StreamingCorpus, tuple[list[dict[str, Any]], Any]]:
-    """The training split (in memory-mapped or streamed form) and the held-out transcripts."""
-    with accelerator.main_process_first():
-        if config.streaming:
-            train: PairCorpus | StreamingCorpus = StreamingCorpus.open(
-                config.corpus, config.train_split, rank=accelerator.process_index,
-                world_size=accelerator.num_processes, weight_constant=weight_constant)
-            held_out_split = StreamingCorpus.open(config.corpus, config.eval_split, rank=0, world_size=1,
-                                                  weight_constant=weight_constant).gene_sets
-        else:
-            splits = load_corpus_splits(config.corpus)
-            train = PairCorpus.from_split(training_split(splits, config.corpus, config.train_split), weight_constant)
-            held_out_split = splits.get(config.eval_split)
-        held_out = held_out_transcripts(held_out_split) if held_out_split is not None else ([], None)
-    return train, held_out
-
-
-def micro_batches(
-    config: PretrainingConfig, corpus: PairCorpus | StreamingCorpus, collator: ContrastivePairCollator,
-    accelerator: Accelerator, progress: TrainingProgress,
-) -> Iterator[Any]:
-    """This process's micro-batches from where ``progress`` says the run is."""
-    if isinstance(corpus, StreamingCorpus):
-        return streaming_micro_batches(
-            corpus, collator, seed=config.seed, batch_size=config.per_device_batch_size, max_length=config.max_length,
-            mega_batch_batches=config.mega_batch_batches, shuffle_buffer=config.shuffle_buffer,
-            skip_batches=progress.batches_total, crop=config.crop_policy())
-    return epoch_micro_batches(
-        corpus, collator, lambda epoch: epoch_plan(config, corpus, accelerator, epoch),
-        gradient_accumulation_steps=config.gradient_accumulation_steps, rank=accelerator.process_index,
-        world_size=accelerator.num_processes, start_epoch=progress.epoch, skip_batches=progress.batches_in_epoch,
-        num_workers=config.num_workers)
-
-
 class PretrainingRun:
-    """The training loop's state: prepared model/optimizer/scheduler, progress, metrics, evaluations."""
+    """The training loop's state: prepared model/optimizer/scheduler, the objective, progress, metrics, evaluations."""
 
     def __init__(self, config: PretrainingConfig, accelerator: Accelerator, model: Any, optimizer: Any,
-                 scheduler: Any, total_steps: int) -> None:
-        self.config, self.accelerator = config, accelerator
+                 scheduler: Any, total_steps: int, objective: ContrastiveObjective | MaskedLMObjective) -> None:
+        self.config, self.accelerator, self.objective = config, accelerator, objective
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.total_steps = total_steps
         self.stop_at = min(total_steps, config.stop_after_steps or total_steps)
         # Saved as JSON next to save_state's files (not register_for_checkpointing, which pickles it).
         self.progress = TrainingProgress()
-        self.logger = MetricLogger(accelerator, config.output_dir)
+        self.logger = MetricLogger(accelerator, config.output_dir, objective.examples_name)
 
     def resume_if_asked(self) -> None:
         """Load the checkpoint asked for, and cut ``metrics.jsonl`` back to it (or start it anew)."""
@@ -210,20 +138,22 @@ class PretrainingRun:
             init_kwargs = {"tensorboard": {"purge_step": self.progress.step + 1}} if self.progress.step else {}
             self.accelerator.init_trackers("isoclr_pretraining", config=values, init_kwargs=init_kwargs)
 
-    def evaluate(self, held_out: Any, collator: ContrastivePairCollator) -> None:
-        results = evaluate_retrieval(self.accelerator, self.model, held_out, collator, self.config.eval_batch_size)
+    def evaluate(self) -> None:
+        """The objective's held-out evaluation, logged and kept for the summary."""
+        started = time.perf_counter()
+        results = self.objective.evaluate(self.accelerator, self.model)
+        self.logger.started += time.perf_counter() - started  # the logged throughputs count training time only
         if results:
             self.progress.evaluations.append({"step": self.progress.step, **results})
             self.logger.log(self.progress.step, results)
-            self.accelerator.print(f"step {self.progress.step}: held-out partner retrieval top-1 "
-                                   f"{results['retrieval_top1']:.3f} (chance {results['retrieval_chance']:.3f})")
+            self.accelerator.print(self.objective.describe(self.progress.step, results))
 
-    def train(self, batches: Iterator[Any], held_out: Any, collator: ContrastivePairCollator) -> float:
+    def train(self, batches: Iterator[Any]) -> float:
         """Run micro-batches until ``stop_at`` optimizer steps; returns the seconds this segment took."""
         config, accelerator, progress = self.config, self.accelerator, self.progress
         self.previous_seconds = progress.train_seconds  # earlier segments, up to the checkpoint resumed
         if progress.step == 0:
-            self.evaluate(held_out, collator)
+            self.evaluate()
         bar = tqdm(total=self.total_steps, initial=progress.step, desc="pretraining",
                    disable=not (config.progress_bar and accelerator.is_local_main_process))
         self.model.train()
@@ -237,16 +167,18 @@ class PretrainingRun:
                 continue
             if progress.step >= self.stop_at:
                 break
+            batch = {name: tensor.to(accelerator.device) for name, tensor in batch.items()}
             output = self.train_micro_batch(batch)
             if not accelerator.sync_gradients:
                 continue
             progress.step += 1
             bar.update(1)
             if progress.step % config.log_every == 0 or progress.step == self.stop_at:
-                metrics = {**self.logger.interval_metrics(), **last_batch_metrics(accelerator, output, self.scheduler)}
+                metrics = {**self.logger.interval_metrics(), **self.objective.step_metrics(accelerator, output, batch),
+                           "learning_rate": float(self.scheduler.get_last_lr()[0])}
                 self.logger.log(progress.step, metrics, bar)
             if config.eval_every and progress.step % config.eval_every == 0 and progress.step < self.total_steps:
-                self.evaluate(held_out, collator)
+                self.evaluate()
             periodic = config.checkpoint_every and progress.step % config.checkpoint_every == 0
             if periodic or progress.step == self.stop_at:
                 self.checkpoint(started)
@@ -258,7 +190,6 @@ class PretrainingRun:
     def train_micro_batch(self, batch: dict[str, torch.Tensor]) -> Any:
         """Forward, backward and (every ``gradient_accumulation_steps``) clip, step and schedule."""
         accelerator = self.accelerator
-        batch = {name: tensor.to(accelerator.device) for name, tensor in batch.items()}
         with accelerator.accumulate(self.model):
             output = self.model(**batch)
             accelerator.backward(output.loss)
@@ -268,12 +199,12 @@ class PretrainingRun:
             if accelerator.sync_gradients:
                 self.scheduler.step()
             self.optimizer.zero_grad()
-        self.logger.count(batch, output.loss)
+        self.logger.count(*self.objective.count(batch), output.loss)
         self.progress.count_micro_batch(output.loss)
         return output
 
     def summary(self, segment_seconds: float) -> dict[str, Any]:
-        """Steps, time, first and last epoch loss, first and last retrieval, over all segments of the run.
+        """Steps, time, first and last epoch loss, first and last evaluation, over all segments of the run.
 
         ``train_seconds`` sums the training time of every segment up to where each was resumed;
         ``segment_train_seconds`` is this segment's alone, ``segments`` 1 + the number of resumes.
@@ -286,11 +217,7 @@ class PretrainingRun:
             first, last = self.progress.epoch_losses[0], self.progress.epoch_losses[-1]
             result.update(first_epoch=first["epoch"], first_epoch_loss=first["epoch_loss"],
                           last_epoch=last["epoch"], last_epoch_loss=last["epoch_loss"])
-        if self.progress.evaluations:
-            first, last = self.progress.evaluations[0], self.progress.evaluations[-1]
-            result.update(retrieval_start=first["retrieval_top1"], retrieval_end=last["retrieval_top1"],
-                          retrieval_chance=last["retrieval_chance"], retrieval_queries=last["retrieval_queries"])
-        return result
+        return {**result, **self.objective.summary_fields(self.progress.evaluations)}
 
 
 def lock_output_folder(config: PretrainingConfig, accelerator: Accelerator) -> OutputLock | None:
@@ -336,61 +263,59 @@ def train(config: PretrainingConfig, accelerator: Accelerator) -> dict[str, Any]
     set_seed(config.seed)
     model = build_model(config)
     config = with_model_defaults(config, model.config)
-    # The saved tokenizer keeps the model's maximum; max_length only crops the training views.
-    tokenizer = IsoCLRTokenizer.from_model_config(model.config)
-    collator = ContrastivePairCollator(
-        tokenizer, max_length=config.max_length, pad_to_multiple_of=model.config.downsampling
-    )
-    corpus, held_out = open_corpus(config, accelerator, model.config.gene_set_weight_constant)
-    total_steps = plan_total_steps(config, corpus, accelerator)
+    objective = build_objective(config, model)
+    objective.open_data(accelerator)
+    total_steps = objective.total_steps(accelerator)
     optimizer, scheduler = build_optimizer(model, config, total_steps)
     model, optimizer, scheduler = accelerator.prepare(model, optimizer, scheduler)
 
-    run = PretrainingRun(config, accelerator, model, optimizer, scheduler, total_steps)
+    run = PretrainingRun(config, accelerator, model, optimizer, scheduler, total_steps, objective)
     run.resume_if_asked()
     run.start_trackers()
-    train_seconds = run.train(micro_batches(config, corpus, collator, accelerator, run.progress), held_out, collator)
+    train_seconds = run.train(objective.micro_batches(accelerator, run.progress))
 
     summary = run.summary(train_seconds)
     if run.progress.step >= total_steps:
-        run.evaluate(held_out, collator)
+        run.evaluate()
+        final = objective.model_to_save(accelerator.unwrap_model(model))
         summary = {**run.summary(train_seconds), "final_model": str(
-            save_final_model(accelerator, model, tokenizer, config.output_dir))}
+            save_final_model(accelerator, final, objective.tokenizer, config.output_dir))}
     if accelerator.is_main_process:
         write_json_atomically(Path(config.output_dir) / "summary.json", summary)
-        accelerator.print(format_summary(summary))
+        accelerator.print(format_summary(summary, objective))
     accelerator.end_training()
     return summary
 
 
-def with_model_defaults(config: PretrainingConfig, model_config: IsoCLRConfig | OrthrusConfig) -> PretrainingConfig:
-    """``max_length`` unset: the model's ``max_sequence_length`` (the paper's 12,288 nt)."""
+def with_model_defaults(config: PretrainingConfig, model_config: Any) -> PretrainingConfig:
+    """``max_length`` unset: the model's ``max_sequence_length`` (IsoCLR, Orthrus: the paper's 12,288 nt), or for
+    the masked-LM families one window of positions (``window_nucleotides``, 1,022 nt: as they were trained)."""
     if config.max_length is not None:
         return config
-    return dataclasses.replace(config, max_length=model_config.max_sequence_length)
+    window = getattr(model_config, "window_nucleotides", None)
+    return dataclasses.replace(config, max_length=window if config.objective == "masked_lm" else
+                               model_config.max_sequence_length)
 
 
-def format_summary(summary: dict[str, Any]) -> str:
+def format_summary(summary: dict[str, Any], objective: ContrastiveObjective | MaskedLMObjective) -> str:
     lines = [f"Pretraining: {summary['steps']}/{summary['total_steps']} steps on {summary['processes']} process(es) "
              f"in {summary['train_seconds']:.0f} s"
              + (f" ({summary['segments']} segments)" if summary.get("segments", 1) > 1 else "")]
     if "first_epoch_loss" in summary:
         lines.append(f"  loss (epoch mean): {summary['first_epoch_loss']:.3f} (epoch {summary['first_epoch']}) -> "
                      f"{summary['last_epoch_loss']:.3f} (epoch {summary['last_epoch']})")
-    if "retrieval_start" in summary:
-        lines.append(f"  held-out partner retrieval top-1: {summary['retrieval_start']:.3f} -> "
-                     f"{summary['retrieval_end']:.3f} (chance {summary['retrieval_chance']:.3f}, "
-                     f"{int(summary['retrieval_queries'])} queries)")
+    lines += objective.summary_lines(summary)
     if "final_model" in summary:
-        lines.append(f"  encoder + tokenizer: {summary['final_model']}")
+        lines.append(f"  {'encoder' if isinstance(objective, ContrastiveObjective) else 'masked-LM model'} + "
+                     f"tokenizer: {summary['final_model']}")
     return "\n".join(lines)
-
 
 
 __all__ = [
     "PretrainingRun",
     "build_accelerator",
     "build_model",
+    "build_objective",
     "build_optimizer",
     "format_summary",
     "lock_output_folder",

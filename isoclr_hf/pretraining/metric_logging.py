@@ -1,4 +1,5 @@
-"""Metrics of a pretraining run: per-step logging to the trackers and held-out retrieval evaluation."""
+"""Metrics of a pretraining run: per-step logging to the trackers, and the contrastive objective's held-out
+retrieval evaluation and batch similarity statistics."""
 
 from __future__ import annotations
 
@@ -20,25 +21,27 @@ from .contrastive_metrics import embed_transcripts, partner_retrieval, similarit
 class MetricLogger:
     """Metrics to the accelerate trackers, ``metrics.jsonl`` and the progress bar (main process).
 
-    Counts pairs, nucleotides and the loss of every micro-batch between two logs, so the logged
-    loss is the mean over the interval and the throughput covers all processes.
+    Counts examples (pairs, or transcripts for the masked LM: ``examples_name``), nucleotides and the loss
+    of every micro-batch between two logs, so the logged loss is the mean over the interval and the
+    throughput covers all processes.
     """
 
-    def __init__(self, accelerator: Accelerator, output_dir: str) -> None:
+    def __init__(self, accelerator: Accelerator, output_dir: str, examples_name: str = "pairs") -> None:
         self.accelerator = accelerator
         self.path = Path(output_dir) / "metrics.jsonl"
+        self.examples_name = examples_name
         self.reset_counters()
 
     def reset_counters(self) -> None:
         self.started = time.perf_counter()
-        self.pairs = 0
+        self.examples = 0
         self.nucleotides = 0
         self.loss_sum: float | torch.Tensor = 0.0
         self.micro_batches = 0
 
-    def count(self, batch: dict[str, torch.Tensor], loss: torch.Tensor) -> None:
-        self.pairs += int(batch["input_ids"].shape[0])
-        self.nucleotides += int(batch["attention_mask"].sum() + batch["partner_attention_mask"].sum())
+    def count(self, examples: int, nucleotides: int, loss: torch.Tensor) -> None:
+        self.examples += examples
+        self.nucleotides += nucleotides
         self.loss_sum = self.loss_sum + loss.detach().float()  # stays on the device: no sync per step
         self.micro_batches += 1
 
@@ -67,21 +70,21 @@ class MetricLogger:
         atomic_write(self.path, lambda temporary: temporary.write_bytes(kept))
 
     def interval_metrics(self) -> dict[str, float]:
-        """Mean loss, global pairs/s and nucleotides/s since the last call (all processes)."""
-        counts = torch.tensor([self.pairs, self.nucleotides, float(self.loss_sum), self.micro_batches],
+        """Mean loss, global examples/s (``pairs_per_second``, ...) and nucleotides/s since the last call."""
+        counts = torch.tensor([self.examples, self.nucleotides, float(self.loss_sum), self.micro_batches],
                               dtype=torch.float64, device=self.accelerator.device)
-        pairs, nucleotides, loss_sum, micro_batches = self.accelerator.reduce(counts, reduction="sum").tolist()
+        examples, nucleotides, loss_sum, micro_batches = self.accelerator.reduce(counts, reduction="sum").tolist()
         seconds = max(time.perf_counter() - self.started, 1e-9)
         self.reset_counters()
-        return {"loss": loss_sum / max(micro_batches, 1), "pairs_per_second": pairs / seconds,
+        return {"loss": loss_sum / max(micro_batches, 1), f"{self.examples_name}_per_second": examples / seconds,
                 "nucleotides_per_second": nucleotides / seconds}
 
 
-def last_batch_metrics(accelerator: Accelerator, output: Any, scheduler: Any) -> dict[str, float]:
-    """Similarity statistics over the global batch of the last micro-step, and the learning rate."""
+def last_batch_metrics(accelerator: Accelerator, output: Any) -> dict[str, float]:
+    """Similarity statistics over the global batch of the last contrastive micro-step."""
     projections_a = accelerator.gather(output.projections.detach().float())
     projections_b = accelerator.gather(output.partner_projections.detach().float())
-    return {**similarity_metrics(projections_a, projections_b), "learning_rate": float(scheduler.get_last_lr()[0])}
+    return similarity_metrics(projections_a, projections_b)
 
 
 def epoch_mean_loss(accelerator: Accelerator, loss_sum: float | torch.Tensor, micro_batches: int) -> float:

@@ -1,8 +1,12 @@
 """The pre-norm transformer encoder of the masked-language-model families (RNA-FM, RiNALMo), with windows.
 
-Remote code: copied next to the weights; imports only torch, transformers and no sibling. The RNA-FM and
-RiNALMo folders hold byte-identical copies (``tests/models/test_shared_files.py``). What differs between
-the two families is read from the config (each family's configuration file fixes it):
+Remote code: copied next to the weights; imports only torch, transformers and the sibling ``sequence_head.py``
+(which every family's modeling file imports directly too, as transformers 4.x copies only direct imports).
+The RNA-FM and RiNALMo folders hold byte-identical copies (``tests/models/test_shared_files.py``). The model
+classes' behaviour is here too, as mixins (:class:`NucleotidePreTrainedMixin`, :class:`NucleotideModelMixin`,
+:class:`NucleotideMaskedLMMixin`, :class:`NucleotideSequenceClassificationMixin`): a family's modeling file
+only names its classes, its config class and its ``base_model_prefix``. What differs between the two
+families' encoders is read from the config (each family's configuration file fixes it):
 
 - ``position_embedding_type``: ``"absolute"`` (RNA-FM: a learned table, ids offset by
   ``position_offset``, ESM-1b's padding_idx + 1) or ``"rotary"`` (RiNALMo: GPT-NeoX-style rotary
@@ -35,6 +39,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from transformers.utils import ModelOutput
+
+from .sequence_head import SequenceClassificationHead, SequenceClassificationMixin
 
 try:  # transformers >= 5: init functions that skip weights already loaded from a checkpoint
     from transformers import initialization as init
@@ -515,8 +521,153 @@ def masked_lm_loss(
     return F.cross_entropy(logits.float().flatten(0, 1), aligned.flatten().to(logits.device), ignore_index=-100)
 
 
+# --- the model classes' behaviour ----------------------------------------------------------------------
+# Mixins (plain classes, not PreTrainedModel subclasses: transformers 5 writes a config_class into every
+# PreTrainedModel subclass it sees, which would shadow the family's in the method resolution order). A
+# family declares ``XPreTrainedModel(NucleotidePreTrainedMixin, PreTrainedModel)`` with its config_class and
+# base_model_prefix, then ``XModel(NucleotideModelMixin, XPreTrainedModel)``,
+# ``XForMaskedLM(NucleotideMaskedLMMixin, XPreTrainedModel)`` and
+# ``XForSequenceClassification(NucleotideSequenceClassificationMixin, XPreTrainedModel)``, the last two
+# naming ``encoder_class = XModel`` (built under ``base_model_prefix``, so checkpoint keys start with it).
+
+
+def refuse_unknown_arguments(owner: str, kwargs: dict[str, Any]) -> None:
+    """``token_type_ids`` (all zero from generic tokenizers) is accepted and ignored; anything else is refused."""
+    unknown = sorted(set(kwargs) - {"token_type_ids"})
+    if unknown:
+        raise TypeError(f"{owner}.forward got unexpected arguments: {', '.join(unknown)}.")
+
+
+class NucleotidePreTrainedMixin:
+    """What a family's ``PreTrainedModel`` shares: BERT's initialisation, SDPA, the input name."""
+
+    main_input_name = "input_ids"
+    _no_split_modules = ["NucleotideLayer"]
+    _supports_sdpa = True
+
+    @torch.no_grad()
+    def _init_weights(self, module: nn.Module) -> None:
+        init_weights(module, self.config)  # type: ignore[attr-defined]
+
+
+class NucleotideModelMixin:
+    """A family's ``Model``: token ids -> per-token states and the mean over nucleotides."""
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)  # type: ignore[call-arg]
+        self.embeddings = NucleotideEmbeddings(config)
+        self.encoder = NucleotideLayerStack(config)
+        self.post_init()  # type: ignore[attr-defined]
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.embeddings.word_embeddings
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs: Any,
+    ) -> NucleotideEncoderOutput | tuple[torch.Tensor, ...]:
+        """Encode a batch.
+
+        Args:
+            input_ids: Token ids from ``NucleotideTokenizer``. Shape: (batch, length).
+            attention_mask: 1 at valid positions, one contiguous run per row (left padding is moved
+                to the right). Default: ``input_ids != 0``. Shape: (batch, length).
+            output_hidden_states: Also return the embedding output and each layer's output.
+            return_dict: Return a :class:`NucleotideEncoderOutput` (default) or a tuple.
+            **kwargs: ``token_type_ids`` (all zero from generic tokenizers) is accepted and ignored;
+                anything else is refused.
+
+        Raises:
+            ValueError: On malformed input, naming the input and the rows (also rows longer than
+                ``config.max_sequence_length``).
+            RuntimeError: While the weights are on the meta device.
+        """
+        refuse_unknown_arguments(type(self).__name__, kwargs)
+        config = self.config  # type: ignore[attr-defined]
+        if return_dict is None:
+            return_dict = bool(getattr(config, "return_dict", True))
+        hidden = bool(output_hidden_states if output_hidden_states is not None else config.output_hidden_states)
+        output, _ = encode(self, input_ids, attention_mask, hidden)  # type: ignore[arg-type]
+        return output if return_dict else output.to_tuple()
+
+
+def build_encoder(model: nn.Module) -> nn.Module:
+    """The family's ``encoder_class`` built as ``model.<base_model_prefix>`` (the checkpoint keys' prefix)."""
+    encoder = model.encoder_class(model.config)  # type: ignore[operator]
+    setattr(model, model.base_model_prefix, encoder)  # type: ignore[arg-type]
+    return encoder
+
+
+class NucleotideMaskedLMMixin:
+    """A family's ``ForMaskedLM``: the encoder and its masked-LM head (decoder tied to the token embedding
+    where the config says); the loss is computed when ``labels`` are given (-100 marks positions left out)."""
+
+    encoder_class: type
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)  # type: ignore[call-arg]
+        build_encoder(self)  # type: ignore[arg-type]
+        self.lm_head = MaskedLMHead(config)
+        self.post_init()  # type: ignore[attr-defined]
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.base_model.embeddings.word_embeddings  # type: ignore[attr-defined]
+
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        labels: torch.Tensor | None = None,
+        output_hidden_states: bool | None = None,
+        return_dict: bool | None = None,
+        **kwargs: Any,
+    ) -> NucleotideMaskedLMOutput | tuple[torch.Tensor, ...]:
+        """Scores over the vocabulary at every position, and the loss when ``labels`` are given.
+
+        Args:
+            input_ids, attention_mask, output_hidden_states, return_dict: As in the family's ``Model.forward``.
+            labels: Token ids to predict, -100 where the loss ignores a position; in the layout of
+                ``input_ids`` (left padding allowed). Shape: (batch, length).
+
+        Returns:
+            :class:`NucleotideMaskedLMOutput`; ``logits`` are right-padded like ``last_hidden_state``.
+        """
+        refuse_unknown_arguments(type(self).__name__, kwargs)
+        config, encoder = self.config, self.base_model  # type: ignore[attr-defined]
+        if return_dict is None:
+            return_dict = bool(getattr(config, "return_dict", True))
+        hidden = bool(output_hidden_states if output_hidden_states is not None else config.output_hidden_states)
+        encoded, starts = encode(encoder, input_ids, attention_mask, hidden)
+        logits = self.lm_head(encoded.last_hidden_state, encoder.embeddings.word_embeddings.weight)
+        loss = None
+        if labels is not None:
+            loss = masked_lm_loss(logits, torch.as_tensor(labels), starts, encoded.output_mask)
+        output = NucleotideMaskedLMOutput(loss=loss, logits=logits, last_hidden_state=encoded.last_hidden_state,
+                                          hidden_states=encoded.hidden_states)  # fmt: skip
+        return output if return_dict else output.to_tuple()
+
+
+class NucleotideSequenceClassificationMixin(SequenceClassificationMixin):
+    """A family's ``ForSequenceClassification``: the encoder and a head on the pooled embedding (regression
+    or classification); ``forward`` is :class:`SequenceClassificationMixin`'s, shared by every family."""
+
+    encoder_class: type
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)  # type: ignore[call-arg]
+        self.num_labels = config.num_labels
+        build_encoder(self)  # type: ignore[arg-type]
+        self.classifier = SequenceClassificationHead(config)
+        self.post_init()  # type: ignore[attr-defined]
+
+
 __all__ = [
     "MaskedLMHead", "NucleotideEmbeddings", "NucleotideEncoderOutput", "NucleotideLayerStack",
-    "NucleotideMaskedLMOutput", "central_window", "encode", "init_weights", "masked_lm_loss",
-    "plan_segments", "require_loaded_weights", "validate_inputs", "window_starts",
+    "NucleotideMaskedLMMixin", "NucleotideMaskedLMOutput", "NucleotideModelMixin", "NucleotidePreTrainedMixin",
+    "NucleotideSequenceClassificationMixin", "central_window", "encode", "init_weights", "masked_lm_loss",
+    "plan_segments", "refuse_unknown_arguments", "require_loaded_weights", "validate_inputs", "window_starts",
 ]  # fmt: skip
