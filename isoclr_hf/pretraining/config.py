@@ -99,6 +99,9 @@ class PretrainingConfig:
     max_steps: int | None = option(None, "Optimizer steps; overrides --epochs when set.")
     stop_after_steps: int | None = option(None, "Checkpoint and stop after this many steps (time-limited jobs); "
                                           "resume later.")
+    stop_after_minutes: float | None = option(None, "Checkpoint and stop once this segment has trained this many "
+                                              "minutes (at the end of the step that passes it, the same step on "
+                                              "every process); resume later. Evaluations count.")
     learning_rate: float = option(0.01, "Peak AdamW learning rate (paper: 0.01).")
     weight_decay: float = option(1e-6, "AdamW weight decay (paper: 1e-6).")
     adam_beta1: float = option(0.9, "AdamW beta1.")
@@ -147,6 +150,8 @@ class PretrainingConfig:
         for name in ("per_device_batch_size", "gradient_accumulation_steps", "epochs", "log_every"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}.")
+        if self.stop_after_minutes is not None and not self.stop_after_minutes > 0:
+            raise ValueError(f"stop_after_minutes must be > 0 (or null), got {self.stop_after_minutes}.")
         if self.max_length is not None and self.max_length < 1:
             raise ValueError(f"max_length must be >= 1 (or null: the model's maximum), got {self.max_length}.")
         if not 0.0 <= self.warmup_fraction < 1.0:

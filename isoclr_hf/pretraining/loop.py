@@ -36,7 +36,7 @@ from typing import Any
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import broadcast_object_list, set_seed
+from accelerate.utils import broadcast, broadcast_object_list, set_seed
 from tqdm.auto import tqdm
 from transformers import get_cosine_schedule_with_warmup
 
@@ -179,6 +179,8 @@ class PretrainingRun:
                 self.logger.log(progress.step, metrics, bar)
             if config.eval_every and progress.step % config.eval_every == 0 and progress.step < self.total_steps:
                 self.evaluate()
+            if config.stop_after_minutes is not None and self.out_of_time(started):
+                self.stop_at = progress.step
             periodic = config.checkpoint_every and progress.step % config.checkpoint_every == 0
             if periodic or progress.step == self.stop_at:
                 self.checkpoint(started)
@@ -186,6 +188,15 @@ class PretrainingRun:
         seconds = time.perf_counter() - started
         progress.train_seconds = self.previous_seconds + seconds
         return seconds
+
+    def out_of_time(self, segment_started: float) -> bool:
+        """Whether ``stop_after_minutes`` have passed in this segment, as the main process's clock says
+        (broadcast, so that every process stops after the same step)."""
+        passed = time.perf_counter() - segment_started >= 60 * self.config.stop_after_minutes
+        if self.accelerator.num_processes > 1:
+            flag = torch.tensor([float(passed)], device=self.accelerator.device)
+            passed = bool(broadcast(flag, from_process=0).item())
+        return passed
 
     def train_micro_batch(self, batch: dict[str, torch.Tensor]) -> Any:
         """Forward, backward and (every ``gradient_accumulation_steps``) clip, step and schedule."""

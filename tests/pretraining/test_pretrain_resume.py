@@ -135,3 +135,25 @@ def test_a_resumed_run_shows_each_step_once_in_tensorboard(tiny_corpus_path: Pat
     assert tensorboard_steps(run, "loss") == [1, 2, 3, 4]
     pretrain(tiny_run_arguments(tiny_corpus_path, run, resume_from_checkpoint="latest", **settings))
     assert tensorboard_steps(run, "loss") == [1, 2, 3, 4, 5]  # steps 3-4 logged twice, shown once
+
+
+def test_a_time_limit_checkpoints_after_the_step_that_passes_it_and_the_run_resumes_to_the_same_end(
+    tiny_corpus_path: Path, tmp_path: Path
+) -> None:
+    settings = {"max_steps": 3, "eval_every": 0, "checkpoint_every": 0}
+    straight, limited = tmp_path / "straight", tmp_path / "limited"
+    pretrain(tiny_run_arguments(tiny_corpus_path, straight, **settings))
+    # A limit every step passes: the segment stops after its first step, with a checkpoint and no final model.
+    first = pretrain(tiny_run_arguments(tiny_corpus_path, limited, stop_after_minutes=1e-9, **settings))
+    assert first["steps"] == 1 and not (limited / "final").exists()
+    assert [p.name for p in (limited / "checkpoints").iterdir()] == ["step_000001"]
+    resumed = pretrain(tiny_run_arguments(tiny_corpus_path, limited, resume_from_checkpoint="latest", **settings))
+    assert resumed["steps"] == 3
+    expected, actual = load_file(straight / "final" / "model.safetensors"), load_file(limited / "final" / "model.safetensors")
+    for name in expected:
+        torch.testing.assert_close(actual[name], expected[name], atol=1e-6, rtol=1e-5, msg=name)
+
+
+def test_a_time_limit_must_be_positive(tiny_corpus_path: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="stop_after_minutes must be > 0"):
+        pretrain(tiny_run_arguments(tiny_corpus_path, tmp_path / "run", stop_after_minutes=0))
