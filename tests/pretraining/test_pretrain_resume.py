@@ -149,7 +149,8 @@ def test_a_time_limit_checkpoints_after_the_step_that_passes_it_and_the_run_resu
     assert [p.name for p in (limited / "checkpoints").iterdir()] == ["step_000001"]
     resumed = pretrain(tiny_run_arguments(tiny_corpus_path, limited, resume_from_checkpoint="latest", **settings))
     assert resumed["steps"] == 3
-    expected, actual = load_file(straight / "final" / "model.safetensors"), load_file(limited / "final" / "model.safetensors")
+    expected = load_file(straight / "final" / "model.safetensors")
+    actual = load_file(limited / "final" / "model.safetensors")
     for name in expected:
         torch.testing.assert_close(actual[name], expected[name], atol=1e-6, rtol=1e-5, msg=name)
 
