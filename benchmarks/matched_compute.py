@@ -96,7 +96,6 @@ def calibrate(args: argparse.Namespace) -> dict[str, float]:
 
 def forward_flops_per_nucleotide(model: str, folder: Path) -> float:
     """Forward FLOPs per nucleotide of the trained encoder on one 1,024-nt transcript (torch's flop counter)."""
-    import torch
     from torch.utils.flop_counter import FlopCounterMode
 
     from isoclr_hf.loading import load_encoder, load_tokenizer
