@@ -1,8 +1,8 @@
 """IsoCLR demo: paste a transcript (optional CDS and exon ends) or upload a FASTA, see predictions and its tracks.
 
 Space-ready: the model comes from ``ISOCLR_MODEL`` (a Hub id or a local folder; default: the half-life head that
-``make demo-finetune`` writes, ``outputs/demo/evaluation/halflife_fine_tune/head`` in the repository) and is loaded with transformers'
-remote code, so the Space needs only ``requirements.txt`` and ``examples.json`` (three
+``make demo-finetune`` writes, ``outputs/demo/evaluation/halflife_fine_tune/head`` in the repository) and is
+loaded with transformers' remote code, so the Space needs only ``requirements.txt`` and ``examples.json`` (three
 real human transcripts), not this package. What each target means (in words, with its unit) comes from the
 model's ``config.json`` (``target_descriptions``, written by ``isoclr_hf.hub.prepare_model_folder``).
 
@@ -322,7 +322,7 @@ def fields_after_sequence_edit(
 
 
 def model_to_serve(environment: Mapping[str, str] | None = None) -> str:
-    """``ISOCLR_MODEL`` (from ``environment``, default ``os.environ``) when set, else the head of ``make demo-finetune``.
+    """``ISOCLR_MODEL`` (from ``environment``, default ``os.environ``) when set, else make demo-finetune's head.
 
     Raises:
         InputError: Neither is there (``make demo-finetune`` not run yet), saying how to get one.
