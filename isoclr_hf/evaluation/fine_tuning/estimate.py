@@ -14,7 +14,9 @@ said 10 minutes for runs that took 20. Here:
    optimiser step) and one forward-only pass are timed on a real batch of training examples whose
    longest transcript is the bucket's median, after a warm-up step.
 4. Estimate (:func:`estimate_fine_tuning_time`): every planned step costs its bucket's step time, every
-   forward-only batch its bucket's forward time scaled by its number of examples.
+   forward-only batch its bucket's forward time, each scaled by its padded size against the timed batch's
+   (:class:`BucketTiming`; validation and test transcripts longer than any training step included); plus
+   building each model once a run and each training's slower first step, also timed (:class:`ModelSetup`).
 
 The time the runs took is printed against the estimate when they end (:meth:`FineTuningEstimate.against`).
 """
@@ -44,12 +46,24 @@ class BucketTiming:
         step_seconds: One training step (forward, backward, optimiser step) of ``batch_size`` examples.
         forward_seconds: One forward-only pass (eval mode, no gradients) of the same batch.
         batch_size: Examples in the timed batch.
+        width: The timed batch's longest transcript (its padded width, nt); 0 means ``upper``. A batch of
+            another width costs in proportion: a step ``step_seconds x longest / width``, a forward pass
+            ``forward_seconds x (examples x longest) / (batch_size x width)``.
     """
 
     upper: int
     step_seconds: float
     forward_seconds: float
     batch_size: int
+    width: int = 0
+
+    def step(self, longest: int) -> float:
+        """Seconds of a training step of ``batch_size`` examples whose longest transcript is ``longest``."""
+        return self.step_seconds * longest / (self.width or self.upper)
+
+    def forward(self, examples: int, longest: int) -> float:
+        """Seconds of a forward-only pass of ``examples`` transcripts, the longest ``longest`` nt."""
+        return self.forward_seconds * examples * longest / (self.batch_size * (self.width or self.upper))
 
 
 @dataclass
@@ -61,11 +75,15 @@ class FineTuningPlan:
         forward_batches: Model name -> ``(examples, longest transcript)`` of each forward-only batch
             (validation after each epoch, test at the end).
         trainings: Number of trainings (one per learning rate, model, seed and fraction).
+        runs: Number of runs (seed and fraction); each builds every model once and trains it at every rate.
+        rates: Encoder learning rates of each run.
     """
 
     steps: dict[str, list[int]] = field(default_factory=dict)
     forward_batches: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     trainings: int = 0
+    runs: int = 0
+    rates: int = 1
 
 
 @dataclass
@@ -79,6 +97,8 @@ class FineTuningEstimate:
         trainings: Number of trainings.
         timings: Model name -> its measured :class:`BucketTiming` per length bucket.
         steps_per_bucket: Upper edge of each bucket -> training steps in it (all models).
+        setup_seconds: Of ``seconds``, what is not steps or forward passes: building each model once a run
+            and the extra time of the first step of each training (see :class:`ModelSetup`).
     """
 
     seconds: float
@@ -87,6 +107,7 @@ class FineTuningEstimate:
     trainings: int
     timings: dict[str, list[BucketTiming]]
     steps_per_bucket: dict[int, int]
+    setup_seconds: float = 0.0
 
     def message(self) -> str:
         """One line for the user before the runs start: the estimate and the step time of each bucket."""
@@ -99,10 +120,11 @@ class FineTuningEstimate:
             buckets = ", ".join(f"<= {t.upper:,} nt {t.step_seconds:.2f} s" for t in timing)
             parts.append(f"{name}: {buckets}")
         counts = ", ".join(f"<= {edge:,} nt {count:,}" for edge, count in sorted(self.steps_per_bucket.items()))
+        setup = f", {_duration(self.setup_seconds)} of it building models and first steps" if self.setup_seconds else ""
         return (f"Fine-tuning estimate: {self.trainings} trainings, {self.steps:,} steps (by the longest transcript "
                 f"of their batch: {counts}) plus {self.forward_batches:,} validation and test batches, at the step "
                 f"times timed on this machine per length bucket ({'; '.join(parts)}): about "
-                f"{_duration(self.seconds)}.")
+                f"{_duration(self.seconds)}{setup}.")
 
     def against(self, actual_seconds: float) -> str:
         """The estimate next to the time the runs took, printed when they end."""
@@ -164,6 +186,8 @@ def plan_fine_tuning(
             plan.steps[name] += longest * rates
             plan.forward_batches[name] += forward
         plan.trainings += rates * len(models)
+        plan.runs += 1
+    plan.rates = rates
     return plan
 
 
@@ -191,13 +215,34 @@ def bucket_of(length: int, edges: Sequence[int]) -> int:
     return edges[-1]
 
 
-def estimate_fine_tuning_time(plan: FineTuningPlan, timings: dict[str, list[BucketTiming]]) -> FineTuningEstimate:
+@dataclass(frozen=True)
+class ModelSetup:
+    """Measured fixed costs of one model, besides its steps and forward passes.
+
+    Attributes:
+        build_seconds: Building the model (loading its weights), once per run.
+        first_step_extra: How much longer the first step of a training takes than a later one on the same
+            batch (fresh optimiser state, first allocations), once per training.
+    """
+
+    build_seconds: float = 0.0
+    first_step_extra: float = 0.0
+
+
+def estimate_fine_tuning_time(plan: FineTuningPlan, timings: dict[str, list[BucketTiming]],
+                              setups: dict[str, ModelSetup] | None = None) -> FineTuningEstimate:
     """The time of ``plan`` from measured step and forward times per model and length bucket.
+
+    ``setups`` adds each model's fixed costs (:class:`ModelSetup`): its build once a run, its first-step
+    extra once a training (a run trains at every learning rate).
 
     Raises:
         ValueError: A model of the plan has no timings.
     """
-    seconds = 0.0
+    setups = setups or {}
+    setup_seconds = sum(setups[name].build_seconds * plan.runs + setups[name].first_step_extra * plan.runs * plan.rates
+                        for name in plan.steps if name in setups)
+    seconds = setup_seconds
     steps_per_bucket: dict[int, int] = {}
     for name, longest in plan.steps.items():
         if not timings.get(name):
@@ -206,20 +251,22 @@ def estimate_fine_tuning_time(plan: FineTuningPlan, timings: dict[str, list[Buck
         edges = sorted(by_edge)
         for length in longest:
             edge = bucket_of(length, edges)
-            seconds += by_edge[edge].step_seconds
+            seconds += by_edge[edge].step(length)
             steps_per_bucket[edge] = steps_per_bucket.get(edge, 0) + 1
         for examples, length in plan.forward_batches[name]:
-            timing = by_edge[bucket_of(length, edges)]
-            seconds += timing.forward_seconds * examples / timing.batch_size
+            seconds += by_edge[bucket_of(length, edges)].forward(examples, length)
     return FineTuningEstimate(
         seconds=seconds, steps=sum(len(v) for v in plan.steps.values()),
         forward_batches=sum(len(v) for v in plan.forward_batches.values()), trainings=plan.trainings,
-        timings=timings, steps_per_bucket=steps_per_bucket)
+        timings=timings, steps_per_bucket=steps_per_bucket, setup_seconds=setup_seconds)
 
 
 def time_buckets(model: torch.nn.Module, batches: dict[int, dict[str, torch.Tensor]],
-                 clock: Callable[[], float] = time.perf_counter) -> list[BucketTiming]:
+                 clock: Callable[[], float] = time.perf_counter) -> tuple[list[BucketTiming], float]:
     """Time one training step and one forward-only pass of ``model`` on each bucket's batch.
+
+    The first step (on the shortest bucket's batch) is a warm-up; it is timed too, and its excess over the
+    timed step of the same batch is the first step's extra time, which every training pays once.
 
     Args:
         model: A head whose forward returns a ``loss`` when the batch has ``labels``; its weights change
@@ -228,7 +275,8 @@ def time_buckets(model: torch.nn.Module, batches: dict[int, dict[str, torch.Tens
         clock: Seconds (a stand-in in tests).
 
     Returns:
-        One :class:`BucketTiming` per bucket, in the order of ``batches``' edges.
+        One :class:`BucketTiming` per bucket, in the order of ``batches``' edges; and the first step's extra
+        seconds (0 when it was not slower).
     """
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6)
 
@@ -248,11 +296,13 @@ def time_buckets(model: torch.nn.Module, batches: dict[int, dict[str, torch.Tens
         return clock() - start
 
     shortest = batches[min(batches)]
-    step(shortest)  # warm-up: the first step and the first eval pass pay one-off costs
+    first = step(shortest)  # warm-up: the first step and the first eval pass pay one-off costs
     forward(shortest)
-    return [BucketTiming(edge, step(batch), forward(batch), int(batch["input_ids"].shape[0]))
-            for edge, batch in sorted(batches.items())]
+    timings = [BucketTiming(edge, step(batch), forward(batch), int(batch["input_ids"].shape[0]),
+                            int(batch["input_ids"].shape[1]))  # padded to the batch's longest transcript
+               for edge, batch in sorted(batches.items())]
+    return timings, max(0.0, first - timings[0].step_seconds)
 
 
-__all__ = ["DEFAULT_BUCKETS", "BucketTiming", "FineTuningEstimate", "FineTuningPlan", "bucket_of",
+__all__ = ["DEFAULT_BUCKETS", "BucketTiming", "FineTuningEstimate", "FineTuningPlan", "ModelSetup", "bucket_of",
            "estimate_fine_tuning_time", "length_buckets", "plan_fine_tuning", "time_buckets", "training_batches"]

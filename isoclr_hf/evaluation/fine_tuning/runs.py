@@ -9,6 +9,7 @@ up (:mod:`isoclr_hf.evaluation.fine_tuning.estimate`), so the user can stop a ru
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,9 @@ from ..probes.runs import Task, classification_validation, is_classification, re
 from .engine import fine_tune, labelled_batch, predict_records
 from .estimate import (
     DEFAULT_BUCKETS,
+    BucketTiming,
     FineTuningEstimate,
+    ModelSetup,
     estimate_fine_tuning_time,
     length_buckets,
     plan_fine_tuning,
@@ -113,15 +116,17 @@ def timing_examples(lengths: np.ndarray, candidates: np.ndarray, edges: list[int
 
 def estimate_fine_tuning(
     task: Task, model_path: str | Path, tokenizer: PreTrainedTokenizerBase,
-    runs: list[Run], settings: FineTuneSettings, *, test_batch_size: int, trust_remote_code: bool = False,
-    buckets: int = DEFAULT_BUCKETS,
+    runs: list[Run], settings: FineTuneSettings, *, test_batch_size: int, init_seed: int = 0,
+    trust_remote_code: bool = False, buckets: int = DEFAULT_BUCKETS,
 ) -> FineTuningEstimate:
     """Plan every batch of ``runs``, time a training step and a forward pass per length bucket, and add up.
 
     See :mod:`isoclr_hf.evaluation.fine_tuning.estimate`. The timed batches are real training examples of
-    the first run. The random-init encoder is a fresh initialisation of the pretrained one's class and
-    config (:mod:`isoclr_hf.evaluation.comparison`), so it computes the same operations on the same shapes:
-    its steps get the pretrained model's measured times rather than being timed again.
+    the first run. Both encoders are timed, each built as its runs build it: the random-init encoder has the
+    pretrained one's shapes, but not its weights, and its 15 steps of the demo's half-life run took 106 s
+    against the pretrained encoder's 90 s on this project's CPU (one run, under load). Building
+    each model and its first step are timed as well: every run builds each model once, every training pays a
+    first step (:class:`~isoclr_hf.evaluation.fine_tuning.estimate.ModelSetup`).
     """
     lengths = np.array([len(record.sequence) for record in task.records], dtype=np.int64)
     max_length = int(tokenizer.model_max_length)
@@ -137,10 +142,17 @@ def estimate_fine_tuning(
     picked = timing_examples(np.minimum(lengths, max_length), chosen, edges, steps, settings.batch_size, seed)
     batches = {edge: labelled_batch(tokenizer, [task.records[i] for i in indices], task.labels[indices])
                for edge, indices in picked.items()}
-    model = _build(task, "pretrained", model_path, chosen, seed=seed, init_seed=seed,
-                   trust_remote_code=trust_remote_code)
-    timings = time_buckets(model, batches)
-    return estimate_fine_tuning_time(plan, dict.fromkeys(ENCODERS, timings))
+    timings: dict[str, list[BucketTiming]] = {}
+    setups: dict[str, ModelSetup] = {}
+    for name in ENCODERS:  # each as its run builds it: same shapes, but not the same weights
+        start = time.perf_counter()
+        model = _build(task, name, model_path, chosen, seed=seed, init_seed=init_seed,
+                       trust_remote_code=trust_remote_code)
+        build_seconds = time.perf_counter() - start
+        timings[name], first_step_extra = time_buckets(model, batches)
+        setups[name] = ModelSetup(build_seconds=build_seconds, first_step_extra=first_step_extra)
+        del model
+    return estimate_fine_tuning_time(plan, timings, setups)
 
 
 __all__ = ["ENCODERS", "FineTuningEstimate", "estimate_fine_tuning", "fine_tune_run", "fine_tuning_runs",

@@ -12,6 +12,7 @@ import torch
 
 from isoclr_hf.evaluation.fine_tuning.estimate import (
     BucketTiming,
+    ModelSetup,
     bucket_of,
     estimate_fine_tuning_time,
     length_buckets,
@@ -53,19 +54,36 @@ def test_estimate_from_fake_timings_per_model_and_bucket() -> None:
     # By hand, for the fast model: steps 12 x 1 s + 6 x 10 s = 72 s. Forward-only batches: run A's validation
     # (10 examples in batches of 8 and 2, after each of 3 epochs, for 2 rates) 6 x (8/4 + 2/4) x 0.2 = 3 s and
     # its test (5 examples) 5/4 x 0.2 = 0.25 s; run B's validation (3 x 4,096 nt) 6 x 3/4 x 3 = 13.5 s and its
-    # test (one of 300 nt: longer than 100, so the 4,096 bucket) 1/4 x 3 = 0.75 s. 89.5 s; the slow model twice.
-    assert estimate.seconds == pytest.approx(89.5 + 2 * 89.5)
+    # test (one of 300 nt: longer than 100, so the 4,096 bucket, at its width) 1/4 x 300/4,096 x 3 s. The slow model
+    # twice that.
+    fast_total = 72 + 3 + 0.25 + 13.5 + 3 * 300 / (4 * 4096)
+    assert estimate.seconds == pytest.approx(3 * fast_total)
     assert (estimate.steps, estimate.forward_batches, estimate.trainings) == (36, 40, 8)
     assert estimate.steps_per_bucket == {100: 24, 4096: 12}
     message = estimate.message()
-    assert message.startswith("Fine-tuning estimate: 8 trainings, 36 steps") and "about 4.5 min" in message
+    assert message.startswith("Fine-tuning estimate: 8 trainings, 36 steps") and "about 4.4 min" in message
     assert "pretrained: <= 100 nt 1.00 s, <= 4,096 nt 10.00 s" in message
     assert "random_init: <= 100 nt 2.00 s" in message
-    assert estimate.against(805.5) == "Fine-tuning took 13.4 min; the estimate was 4.5 min (actual/estimate 3.00)."
+    assert estimate.against(2 * estimate.seconds) == (
+        "Fine-tuning took 8.9 min; the estimate was 4.4 min (actual/estimate 2.00).")
     shared = estimate_fine_tuning_time(plan, dict.fromkeys(("pretrained", "random_init"), fast))
-    assert shared.seconds == pytest.approx(2 * 89.5) and "random_init: as pretrained" in shared.message()
+    assert shared.seconds == pytest.approx(2 * fast_total) and "random_init: as pretrained" in shared.message()
     with pytest.raises(ValueError, match="No step timings for model 'random_init'"):
         estimate_fine_tuning_time(plan, {"pretrained": fast})
+    # Fixed costs: each model is built once a run (2 runs), each training (2 rates a run) has a slower first step.
+    setup = ModelSetup(build_seconds=5.0, first_step_extra=0.5)
+    with_setup = estimate_fine_tuning_time(plan, {"pretrained": fast, "random_init": slow},
+                                           {"pretrained": setup, "random_init": setup})
+    assert with_setup.setup_seconds == pytest.approx(2 * (5.0 * 2 + 0.5 * 2 * 2))
+    assert with_setup.seconds == pytest.approx(estimate.seconds + 24.0)
+    assert "24 s of it building models and first steps" in with_setup.message()
+
+
+def test_a_batch_costs_in_proportion_to_its_padded_size_against_the_timed_one() -> None:
+    timing = BucketTiming(upper=1000, step_seconds=4.0, forward_seconds=1.0, batch_size=8, width=800)
+    assert timing.step(800) == 4.0 and timing.step(400) == 2.0 and timing.step(1000) == pytest.approx(5.0)
+    assert timing.forward(8, 800) == 1.0 and timing.forward(16, 1600) == pytest.approx(4.0)
+    assert BucketTiming(1000, 4.0, 1.0, 8).step(500) == 2.0  # width unset: the bucket's upper edge
 
 
 def test_max_steps_caps_the_plan() -> None:
@@ -96,8 +114,9 @@ def test_time_buckets_times_a_step_and_a_forward_pass_per_bucket_after_a_warm_up
     model = ClockedHead(clock)
     batches = {4096: {"input_ids": torch.ones(2, 4096, dtype=torch.long), "labels": torch.zeros(2)},
                100: {"input_ids": torch.ones(4, 100, dtype=torch.long), "labels": torch.zeros(4)}}
-    timings = time_buckets(model, batches, clock=lambda: clock[0])
-    assert timings == [BucketTiming(100, 300.0, 100.0, 4), BucketTiming(4096, 3 * 4096.0, 4096.0, 2)]
+    timings, first_step_extra = time_buckets(model, batches, clock=lambda: clock[0])
+    assert timings == [BucketTiming(100, 300.0, 100.0, 4, 100), BucketTiming(4096, 3 * 4096.0, 4096.0, 2, 4096)]
+    assert first_step_extra == 0.0  # the stand-in's first step is no slower than its later ones
     assert model.calls[:2] == [(True, 100), (False, 100)]  # the warm-up, on the shortest batch
     assert model.weight.grad is None or float(model.weight.grad.abs().sum()) == 0.0  # gradients cleared
 
@@ -112,3 +131,19 @@ def test_timing_batches_look_like_the_bucket_steps() -> None:
         assert len(indices) == 3 and len(set(indices.tolist())) == 3
         assert lengths[indices[0]] == edge == lengths[indices].max()  # the longest is the bucket's median step
     assert timing_examples(lengths, candidates, [80, 500], [80], batch_size=3, seed=0).keys() == {80}
+
+
+def test_the_first_step_extra_is_the_warm_up_over_a_later_step_of_the_same_batch() -> None:
+    clock = [0.0]
+    model = ClockedHead(clock)
+    original = model.forward
+
+    def slow_first(*args: object, **kwargs: object) -> object:
+        if not model.calls:
+            clock[0] += 50.0  # the first step of a training: fresh optimiser state, first allocations
+        return original(*args, **kwargs)
+
+    model.forward = slow_first  # type: ignore[method-assign]
+    batches = {100: {"input_ids": torch.ones(4, 100, dtype=torch.long), "labels": torch.zeros(4)}}
+    timings, first_step_extra = time_buckets(model, batches, clock=lambda: clock[0])
+    assert timings == [BucketTiming(100, 300.0, 100.0, 4, 100)] and first_step_extra == 50.0

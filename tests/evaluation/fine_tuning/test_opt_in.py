@@ -61,7 +61,7 @@ def test_the_estimate_counts_every_step_and_is_announced_before_fine_tuning_star
                                  announce=lambda text: (heard.append(text), order.append("estimate")))
     assert order[0] == "estimate" and order.count("fine-tune") == 2
     assert heard[0].startswith("Fine-tuning estimate: 2 trainings, 4 steps (")  # 2 encoders x 2 steps
-    assert "per length bucket (pretrained: <= " in heard[0] and "random_init: as pretrained" in heard[0]
+    assert "per length bucket (pretrained: <= " in heard[0] and "; random_init: <= " in heard[0]  # each timed
     assert any(note.startswith("Fine-tuning estimate") for note in outcome.task.notes)
 
 
