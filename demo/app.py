@@ -1,6 +1,7 @@
 """IsoCLR demo: paste a transcript (optional CDS and exon ends) or upload a FASTA, see predictions and its tracks.
 
-Space-ready: the model comes from ``ISOCLR_MODEL`` (a Hub id or a local folder; default ``demo/model``) and is
+Space-ready: the model comes from ``ISOCLR_MODEL`` (a Hub id or a local folder; default: the half-life head that
+``make demo-finetune`` writes, ``outputs/demo/evaluation/halflife_fine_tune/head`` in the repository) and is
 loaded with transformers' remote code, so the Space needs only ``requirements.txt`` and ``examples.json`` (three
 real human transcripts), not this package. What each target means (in words, with its unit) comes from the
 model's ``config.json`` (``target_descriptions``, written by ``isoclr_hf.hub.prepare_model_folder``).
@@ -8,9 +9,10 @@ model's ``config.json`` (``target_descriptions``, written by ``isoclr_hf.hub.pre
 Empty CDS boxes mean a non-coding RNA; empty exon ends mean unknown exon structure. Input problems are shown
 in the result box ("Could not predict: ..."), never as a bare error.
 
-Run locally::
+Run locally, after ``make demo-finetune``::
 
-    ISOCLR_MODEL=path/to/model python demo/app.py
+    python demo/app.py                                # the head it fine-tuned (or: make demo-app)
+    ISOCLR_MODEL=path/to/model python demo/app.py     # any other head or encoder folder, or a Hub id
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no calls home from a demo or a test
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,8 @@ TRACK_NAMES = ("A", "C", "G", "T", "CDS (codon starts)", "splice (exon ends)")
 BASE_IDS = {"A": 1, "C": 2, "G": 3, "T": 4}  # the IsoCLR tokenizer's ids of the four bases
 MAX_FASTA_RECORDS = 50
 EXAMPLES_PATH = Path(__file__).resolve().with_name("examples.json")  # real human transcripts (Ensembl 91)
+# Where `make demo-finetune` writes its fine-tuned half-life head (the Makefile's DEMO_HEAD).
+DEMO_HEAD = Path(__file__).resolve().parents[1] / "outputs" / "demo" / "evaluation" / "halflife_fine_tune" / "head"
 
 
 class InputError(ValueError):
@@ -316,9 +321,22 @@ def fields_after_sequence_edit(
     return boxes
 
 
-demo = build_demo(os.environ.get("ISOCLR_MODEL", "demo/model")) if __name__ == "__main__" or os.environ.get(
-    "SPACE_ID"
-) else None
+def model_to_serve(environment: Mapping[str, str] | None = None) -> str:
+    """``ISOCLR_MODEL`` (from ``environment``, default ``os.environ``) when set, else make demo-finetune's head.
+
+    Raises:
+        InputError: Neither is there (``make demo-finetune`` not run yet), saying how to get one.
+    """
+    chosen = (os.environ if environment is None else environment).get("ISOCLR_MODEL")
+    if chosen:
+        return chosen
+    if not (DEMO_HEAD / "config.json").is_file():
+        raise InputError(f"No model to serve: {DEMO_HEAD} does not exist. Run `make demo-finetune` first (it "
+                         "fine-tunes the half-life head there), or set ISOCLR_MODEL to a model folder or Hub id.")
+    return str(DEMO_HEAD)
+
+
+demo = build_demo(model_to_serve()) if __name__ == "__main__" or os.environ.get("SPACE_ID") else None
 
 if __name__ == "__main__":
     assert demo is not None

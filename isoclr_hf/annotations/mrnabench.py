@@ -49,19 +49,20 @@ def tracks_to_annotation(
     return exon_ends, int(codon_starts[0]), min(int(codon_starts[-1]) + 3, len(cds_array))
 
 
-def _record_from_row(row: dict[str, Any], index: int, path: Path, species: str) -> TranscriptRecord:
-    transcript_id = next((str(row[c]) for c in _ID_COLUMNS if row.get(c) is not None), f"{path.stem}:{index}")
+def _record_from_row(row: dict[str, Any], number: int, path: Path, species: str) -> TranscriptRecord:
+    """The record of data row ``number`` (counted from 1, as the messages and the fallback id count it)."""
+    transcript_id = next((str(row[c]) for c in _ID_COLUMNS if row.get(c) is not None), f"{path.stem}:{number}")
     sequence = row.get("sequence")
     if not isinstance(sequence, str) or not sequence:
         raise AnnotationError(
-            f"{path} row {index} ({transcript_id}): no sequence",
+            f"{path} row {number} ({transcript_id}): no sequence",
             reason="empty_sequence",
             transcript_id=transcript_id,
         )
     cds, splice = row.get("cds"), row.get("splice")
     if cds is None or splice is None or len(cds) != len(sequence) or len(splice) != len(sequence):
         raise AnnotationError(
-            f"{path} row {index} ({transcript_id}): the cds/splice tracks must have one value per nucleotide "
+            f"{path} row {number} ({transcript_id}): the cds/splice tracks must have one value per nucleotide "
             f"({len(sequence)})",
             reason="track_length_mismatch",
             transcript_id=transcript_id,
@@ -110,11 +111,11 @@ def read_mrnabench_parquet(
     missing = {"sequence", "cds", "splice"} - set(parquet.schema_arrow.names)
     if missing:
         raise ValueError(f"{path} is not in the mRNABench layout: no column(s) {', '.join(sorted(missing))}")
-    index = 0
+    number = 1  # data rows counted from 1
     for batch in parquet.iter_batches(batch_size=1024):
         for row in batch.to_pylist():
             try:
-                yield _record_from_row(row, index, path, species)
+                yield _record_from_row(row, number, path, species)
             except AnnotationError as error:
                 handle_problem(error, on_error, skipped)
-            index += 1
+            number += 1

@@ -76,7 +76,7 @@ def check_records(
             try:
                 tokenize_records(tokenizer, [record], truncation=truncate)
             except ValueError as error:
-                # The tokenizer names the record as the 0-th of a one-record batch: name it by input position.
+                # The tokenizer names the record "sequence 1" (of a one-record batch): name it by its input position.
                 problem = TOKENIZER_LABEL.sub("", str(error), count=1)
                 message = f"record {first_position + index} ({record.transcript_id!r}): {problem}"
                 refuse_or_count(message, REFUSED, skip_bad_records, skipped)

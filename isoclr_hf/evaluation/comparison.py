@@ -253,6 +253,7 @@ def run_comparison(
             if settings.fine_tune_fractions else [])
     if runs:  # the estimate first: a user can stop a run that would take hours
         estimate = estimate_fine_tuning(task, model_path, tokenizer, runs, settings.fine_tune,
+                                        test_batch_size=settings.batch_size, init_seed=settings.init_seed,
                                         trust_remote_code=trust_remote_code)
         (announce or print)(estimate.message())
         task.notes.append(estimate.message())

@@ -40,7 +40,9 @@ def test_parquet_rows_become_records_and_bad_rows_are_reported(tmp_path):
     )
     path = tmp_path / "bench.parquet"
     pq.write_table(table, path)
-    with pytest.raises(AnnotationError, match="one value per nucleotide"):
+    # Rows counted from 1: the bad row is the second (without an id column, its id is the file's stem and that number).
+    with pytest.raises(AnnotationError, match=r"bench\.parquet row 2 \(bench:2\): the cds/splice tracks must have one "
+                       "value per nucleotide"):
         list(read_mrnabench_parquet(path))
     skipped = Counter()
     (record,) = read_mrnabench_parquet(path, on_error="skip", skipped=skipped)

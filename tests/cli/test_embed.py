@@ -197,8 +197,12 @@ def test_every_record_is_checked_before_the_first_forward_pass(model_dir: Path, 
     fasta = write_fasta(tmp_path / "bad.fa", {"good1": "ACGTACGTAC", "bad2": "ACGTXACGTA", "good3": "ACGTTT"})
     assert main(["embed", "--model", str(model_dir), "--fasta", str(fasta), "--out", str(tmp_path / "e.npy")]) == 2
     captured = capsys.readouterr()
-    assert captured.err.startswith("isoclr embed: error: record 2 ('bad2'): character 'X' at position")
+    # The record and the position counted from 1, as sequence tools count ('ACGTX...': X is the 5th letter).
+    assert captured.err.startswith("isoclr embed: error: record 2 ('bad2'): character 'X' at position 5 (1-based) "
+                                   "is not a nucleotide")
+    # Refused before any forward pass: no "embedding N transcripts" line and no progress bar before the error.
     assert "embedding" not in captured.out and "embedding" not in captured.err.split("error:")[0]
+    assert "%|" not in captured.err and "transcript/s" not in captured.err
     assert not list(tmp_path.glob("e.*"))
 
 

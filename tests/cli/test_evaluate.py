@@ -104,7 +104,7 @@ def test_a_bad_task_file_gives_a_clear_error_and_exit_code_2(
     assert _evaluate(["--model", str(model_dir), "--task", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("isoclr evaluate: error: ") and len(err.strip().splitlines()) == 1
-    assert "bench.parquet: row 3: character '#' at position 4" in err
+    assert "bench.parquet: row 3: character '#' at position 5 (1-based)" in err
 
 
 def test_an_existing_out_is_refused_before_any_work(

@@ -6,6 +6,7 @@ import importlib.util
 import os
 import re
 import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -208,3 +209,30 @@ def test_browser_predicts_defaults_example_and_pasted_sequence(app, model_folder
         assert _shown_value(shown[key]) == pytest.approx(value, rel=1e-3), shown[key]
         assert TARGET_DESCRIPTIONS[TARGET] in shown[key]
     assert "character 'X'" in shown["error"]
+
+
+def _make_dry_run(target: str) -> str:
+    repository = APP_PATH.parents[1]
+    text = subprocess.run(["make", "-n", target], cwd=repository, capture_output=True, text=True, check=True).stdout
+    return text.replace("\\\n", " ")  # a recipe line continued with a backslash, as one line
+
+
+def test_the_app_serves_the_head_that_make_demo_finetune_writes(app, model_folder: Path, tmp_path: Path,
+                                                                 monkeypatch) -> None:
+    """`python demo/app.py` (and `make demo-app`) serve the half-life head that `make demo-finetune` wrote; `make
+    demo`, the README's main job, stays without fine-tuning (issue 26, item 6)."""
+    repository = APP_PATH.parents[1]
+    demo = next(line for line in _make_dry_run("demo").splitlines() if "isoclr evaluate" in line)
+    assert "--fine-tune" not in demo.split()
+    evaluate = next(line for line in _make_dry_run("demo-finetune").splitlines() if "isoclr evaluate" in line)
+    words = evaluate.split()
+    assert "--fine-tune" in words and "--no-head" not in words
+    assert repository / words[words.index("--out") + 1] / "head" == app.DEMO_HEAD
+    assert f"ISOCLR_MODEL={app.DEMO_HEAD.relative_to(repository)} " in _make_dry_run("demo-app")
+    # Without ISOCLR_MODEL: the demo's head when it is there, else an error that says how to get it.
+    monkeypatch.setattr(app, "DEMO_HEAD", tmp_path / "missing")
+    with pytest.raises(app.InputError, match="Run `make demo-finetune` first"):
+        app.model_to_serve({})
+    monkeypatch.setattr(app, "DEMO_HEAD", model_folder)
+    assert app.model_to_serve({}) == str(model_folder)
+    assert app.model_to_serve({"ISOCLR_MODEL": "org/model"}) == "org/model"

@@ -62,7 +62,7 @@ def test_a_bad_record_in_an_actor_is_reported_by_the_command(
     argv = ["embed", "--model", str(model_dir), "--fasta", str(fasta), "--engine", "ray", "--num-workers", "2",
             "--shard-size", "1", "--quiet", "--out", str(out)]
     assert main(argv) == 2
-    assert "record 2 ('bad2'): character 'X' at position" in capsys.readouterr().err
+    assert "record 2 ('bad2'): character 'X' at position 5 (1-based)" in capsys.readouterr().err
     assert not (out / "part-00001.parquet").exists()
 
 

@@ -45,7 +45,7 @@ def test_a_bad_input_on_one_rank_ends_both_processes_with_the_error(tmp_path: Pa
     result = subprocess.run(command, cwd=REPOSITORY, env=environment, capture_output=True, text=True, timeout=240)
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert "character 'X' at position 5 is not a nucleotide" in output
+    assert "character 'X' at position 6 (1-based) is not a nucleotide" in output  # sequence[5], the 6th letter
     assert "failed: ValueError: sequence" in output  # the failing process names itself ("process R/2 failed")
     assert time.monotonic() - started < 240
     assert not (tmp_path / "run" / "final").exists()

@@ -2,17 +2,15 @@
 
 Fine-tuning is the slow part of an evaluation: every run trains the whole encoder, for every
 learning rate of the grid, both encoders (pretrained and random-init), every fine-tuning seed and
-fraction. Before any of it, :func:`estimate_fine_tuning` times one optimisation step on a batch of
-real training examples and multiplies by the number of steps the runs will take (plus the
-validation passes after each epoch, counted as forward-only batches at a third of a step each),
-so the user can stop a run that would take hours.
+fraction. Before any of it, :func:`estimate_fine_tuning` plans every batch of the runs, times a
+training step and a forward pass of the model per length bucket on real training examples, and adds
+up (:mod:`isoclr_hf.evaluation.fine_tuning.estimate`), so the user can stop a run that would take hours.
 """
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +22,18 @@ from transformers import PreTrainedTokenizerBase
 from ..low_data import TrainingSubset, training_subsets
 from ..probes.runs import Task, classification_validation, is_classification, regression_validation, result_row
 from .engine import fine_tune, labelled_batch, predict_records
+from .estimate import (
+    DEFAULT_BUCKETS,
+    BucketTiming,
+    FineTuningEstimate,
+    ModelSetup,
+    estimate_fine_tuning_time,
+    length_buckets,
+    plan_fine_tuning,
+    time_buckets,
+)
 from .heads import build_multilabel_model, build_regression_model
 from .settings import FineTuneSettings
-
-# A forward-only validation batch (twice the training batch, no backward) costs about this share of a step.
-VALIDATION_BATCH_COST = 1 / 3
-
 
 Run = tuple[int, TrainingSubset, dict[str, np.ndarray]]
 
@@ -83,86 +87,73 @@ def fine_tune_run(
     return row, predictions, model
 
 
-@dataclass
-class FineTuningEstimate:
-    """How long the fine-tuning runs should take, from one timed step.
+ENCODERS = ("pretrained", "random_init")
 
-    Attributes:
-        seconds_per_step: One optimisation step on a batch of training examples.
-        steps: Optimisation steps of all runs (learning rates x encoders x seeds x fractions).
-        validation_batches: Forward-only validation batches (after every epoch) and test batches.
-        trainings: Number of fine-tuning trainings (one per learning rate, encoder, seed and fraction).
+
+def timing_examples(lengths: np.ndarray, candidates: np.ndarray, edges: list[int], steps: list[int],
+                    batch_size: int, seed: int) -> dict[int, np.ndarray]:
+    """Per length bucket, a batch of ``candidates`` (indices) shaped like the bucket's steps.
+
+    Its longest example is the one closest in length to the median longest transcript of the bucket's
+    steps, the others drawn at random from the candidates no longer than it, as a shuffled batch is.
+    ``lengths`` are the (truncated) lengths of all examples; ``steps`` the longest length of every step.
     """
-
-    seconds_per_step: float
-    steps: int
-    validation_batches: int
-    trainings: int
-
-    @property
-    def seconds(self) -> float:
-        return self.seconds_per_step * (self.steps + VALIDATION_BATCH_COST * self.validation_batches)
-
-    def message(self) -> str:
-        minutes = self.seconds / 60
-        when = f"{minutes:.0f} min" if minutes >= 1 else f"{self.seconds:.0f} s"
-        return (f"Fine-tuning estimate: {self.trainings} trainings, {self.steps:,} steps at "
-                f"{self.seconds_per_step:.2f} s a step (one step timed on this machine) plus "
-                f"{self.validation_batches:,} validation batches: about {when}.")
-
-
-    def against(self, actual_seconds: float) -> str:
-        """The estimate next to the time the runs took, printed when they end."""
-        return (f"Fine-tuning took {_duration(actual_seconds)}; the estimate was {_duration(self.seconds)} "
-                f"(actual/estimate {actual_seconds / self.seconds:.2f}).")
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
-
-
-def _time_one_step(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> float:
-    """Seconds of one forward, backward and Adam step (the second of two; the first warms up)."""
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-6)
-    model.train()
-    elapsed = math.nan
-    for _ in range(2):
-        start = time.perf_counter()
-        loss = model(**batch).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-        elapsed = time.perf_counter() - start
-    return elapsed
+    rng = np.random.default_rng(seed)
+    chosen: dict[int, np.ndarray] = {}
+    lower = 0
+    for edge in edges:
+        inside = [n for n in steps if lower < n <= edge]
+        lower = edge
+        if not inside:
+            continue
+        median = float(np.quantile(inside, 0.5, method="higher"))
+        longest = candidates[int(np.argmin(np.abs(lengths[candidates] - median)))]
+        shorter = candidates[(lengths[candidates] <= lengths[longest]) & (candidates != longest)]
+        others = rng.choice(shorter, size=min(batch_size - 1, len(shorter)), replace=False)
+        chosen[edge] = np.concatenate([[longest], others]).astype(np.int64)
+    return chosen
 
 
 def estimate_fine_tuning(
     task: Task, model_path: str | Path, tokenizer: PreTrainedTokenizerBase,
-    runs: list[Run], settings: FineTuneSettings, *,
-    trust_remote_code: bool = False,
+    runs: list[Run], settings: FineTuneSettings, *, test_batch_size: int, init_seed: int = 0,
+    trust_remote_code: bool = False, buckets: int = DEFAULT_BUCKETS,
 ) -> FineTuningEstimate:
-    """Time one training step on a random batch of the first run's training examples; count all runs' steps."""
-    rates = len(settings.rates)
-    steps = batches = 0
-    for _, subset, split in runs:
-        n = len(subset.indices)
-        per_epoch = max(1, n // settings.batch_size if n > settings.batch_size else 1)
-        run_steps = settings.epochs * per_epoch
-        epochs = settings.epochs
-        if settings.max_steps is not None and settings.max_steps < run_steps:
-            run_steps, epochs = settings.max_steps, math.ceil(settings.max_steps / per_epoch)
-        validation = math.ceil(len(split["validation"]) / (2 * settings.batch_size))
-        test = math.ceil(len(split["test"]) / (2 * settings.batch_size))
-        steps += 2 * rates * run_steps
-        batches += 2 * (rates * epochs * validation + test)
+    """Plan every batch of ``runs``, time a training step and a forward pass per length bucket, and add up.
+
+    See :mod:`isoclr_hf.evaluation.fine_tuning.estimate`. The timed batches are real training examples of
+    the first run. Both encoders are timed, each built as its runs build it: the random-init encoder has the
+    pretrained one's shapes, but not its weights, and its 15 steps of the demo's half-life run took 106 s
+    against the pretrained encoder's 90 s on this project's CPU (one run, under load). Building
+    each model and its first step are timed as well: every run builds each model once, every training pays a
+    first step (:class:`~isoclr_hf.evaluation.fine_tuning.estimate.ModelSetup`).
+    """
+    lengths = np.array([len(record.sequence) for record in task.records], dtype=np.int64)
+    max_length = int(tokenizer.model_max_length)
+    plan = plan_fine_tuning(
+        [(lengths[split["train"][subset.indices]], lengths[split["validation"]], lengths[split["test"]])
+         for _, subset, split in runs],
+        models=ENCODERS, rates=len(settings.rates), batch_size=settings.batch_size, epochs=settings.epochs,
+        max_steps=settings.max_steps, max_length=max_length, test_batch_size=test_batch_size, seed=settings.seed)
+    steps = plan.steps["pretrained"]
+    edges = length_buckets(steps, buckets)
     seed, subset, split = runs[0]
     chosen = split["train"][subset.indices]
-    picked = np.random.default_rng(seed).choice(chosen, size=min(settings.batch_size, len(chosen)), replace=False)
-    model = _build(task, "pretrained", model_path, chosen, seed=seed, init_seed=seed,
-                   trust_remote_code=trust_remote_code)
-    records = [task.records[i] for i in picked]
-    batch = labelled_batch(tokenizer, records, task.labels[picked])
-    return FineTuningEstimate(_time_one_step(model, batch), steps, batches, 2 * rates * len(runs))
+    picked = timing_examples(np.minimum(lengths, max_length), chosen, edges, steps, settings.batch_size, seed)
+    batches = {edge: labelled_batch(tokenizer, [task.records[i] for i in indices], task.labels[indices])
+               for edge, indices in picked.items()}
+    timings: dict[str, list[BucketTiming]] = {}
+    setups: dict[str, ModelSetup] = {}
+    for name in ENCODERS:  # each as its run builds it: same shapes, but not the same weights
+        start = time.perf_counter()
+        model = _build(task, name, model_path, chosen, seed=seed, init_seed=init_seed,
+                       trust_remote_code=trust_remote_code)
+        build_seconds = time.perf_counter() - start
+        timings[name], first_step_extra = time_buckets(model, batches)
+        setups[name] = ModelSetup(build_seconds=build_seconds, first_step_extra=first_step_extra)
+        del model
+    return estimate_fine_tuning_time(plan, timings, setups)
 
 
-__all__ = ["FineTuningEstimate", "estimate_fine_tuning", "fine_tune_run", "fine_tuning_runs"]
+__all__ = ["ENCODERS", "FineTuningEstimate", "estimate_fine_tuning", "fine_tune_run", "fine_tuning_runs",
+           "timing_examples"]

@@ -41,16 +41,16 @@ def _style(metric: str) -> str:
 def summarise(results: list[dict[str, Any]], metrics: tuple[str, ...] | None = None) -> pd.DataFrame:
     """Mean and standard deviation over seeds per encoder, method and training fraction.
 
-    Columns: ``encoder``, ``method``, ``train_fraction``, ``n_train``, ``n_test``, ``runs``, and per
-    metric ``<metric>`` (mean) and ``<metric>_sd``.
+    Columns: ``encoder``, ``method``, ``train_fraction``, ``n_train``, ``n_test``, ``runs``, ``seeds`` (the
+    split seeds of the row's runs, a sorted tuple), and per metric ``<metric>`` (mean) and ``<metric>_sd``.
     """
     metrics = metrics or metric_names(results)
     frame = pd.DataFrame(results)
     for metric in metrics:
         frame[metric] = pd.to_numeric(frame[metric], errors="coerce")
     grouped = frame.groupby(["encoder", "method", "train_fraction"], sort=False)
-    aggregations: dict[str, tuple[str, str]] = {"n_train": ("n_train", "mean"), "n_test": ("n_test", "mean"),
-                                                "runs": ("seed", "size")}
+    aggregations: dict[str, Any] = {"n_train": ("n_train", "mean"), "n_test": ("n_test", "mean"),
+                                    "runs": ("seed", "size"), "seeds": ("seed", lambda s: tuple(sorted(set(s))))}
     for metric in metrics:
         aggregations[metric] = (metric, "mean")
         aggregations[f"{metric}_sd"] = (metric, "std")
@@ -60,17 +60,64 @@ def summarise(results: list[dict[str, Any]], metrics: tuple[str, ...] | None = N
     return summary.sort_values(["train_fraction", "order"]).drop(columns="order").reset_index(drop=True)
 
 
+def seed_list(seeds: tuple[int, ...] | list[int]) -> str:
+    """Split seeds as a reader scans them: runs of three or more joined (``0-4``, ``0, 1``, ``0-2, 7``)."""
+    values = sorted(int(seed) for seed in seeds)
+    parts: list[str] = []
+    start = previous = None
+    for value in [*values, None]:
+        if value is not None and previous is not None and value == previous + 1:
+            previous = value
+            continue
+        if start is not None:
+            run = range(start, previous + 1)
+            parts.append(f"{start}-{previous}" if len(run) >= 3 else ", ".join(map(str, run)))
+        start = previous = value
+    return ", ".join(parts)
+
+
+def split_notes(summary: pd.DataFrame) -> list[str]:
+    """One sentence per training fraction whose rows ran on different split seeds (so on different splits).
+
+    Fine-tuning usually runs on fewer seeds than the probes (``--fine-tune-seeds``): its row and a probe
+    row of the same fraction then average over different train/test splits, and their n differ.
+    """
+    notes = []
+    for fraction, rows in summary.groupby("train_fraction", sort=True):
+        by_seeds: dict[tuple[int, ...], list[dict[str, Any]]] = {}
+        for row in rows.to_dict("records"):
+            by_seeds.setdefault(tuple(row["seeds"]), []).append(row)
+        if len(by_seeds) < 2:
+            continue
+        parts = []
+        for seeds, members in by_seeds.items():
+            names = ", ".join(f"{r['encoder']} {r['method']}" for r in members)
+            word = "seed" if len(seeds) == 1 else "seeds"
+            parts.append(f"{names} on split {word} {seed_list(seeds)} (n train {members[0]['n_train']:.0f}, "
+                         f"n test {members[0]['n_test']:.0f}{' on average' if len(seeds) > 1 else ''})")
+        notes.append(f"At training fraction {fraction:g} the rows are on different splits: {'; '.join(parts)}. "
+                     "Their means are not comparable as they stand; the paired comparisons below pair runs on the "
+                     "same split seed.")
+    return notes
+
+
 def markdown_table(results: list[dict[str, Any]]) -> str:
-    """The results as a markdown table (mean ± sd over seeds)."""
+    """The results as a markdown table (mean ± sd over seeds), with a note under it where rows' splits differ.
+
+    The ``split seeds`` column names the split seed(s) of each row's runs, so a fine-tuning row on one seed
+    and a probe row over five are told apart (see :func:`split_notes`).
+    """
     metrics = metric_names(results)
     header = " | ".join(METRIC_TITLES[m] for m in metrics)
-    lines = [f"| train fraction | n train | n test | encoder | method | runs | {header} |",
-             "|---:|---:|---:|---|---|---:|" + "---:|" * len(metrics)]
-    for row in summarise(results, metrics).to_dict("records"):
+    lines = [f"| train fraction | n train | n test | encoder | method | runs | split seeds | {header} |",
+             "|---:|---:|---:|---|---|---:|---|" + "---:|" * len(metrics)]
+    summary = summarise(results, metrics)
+    for row in summary.to_dict("records"):
         cells = " | ".join(with_spread(row[m], row[f"{m}_sd"], _style(m)) for m in metrics)
         lines.append(f"| {row['train_fraction']:g} | {row['n_train']:.0f} | {row['n_test']:.0f} | {row['encoder']} | "
-                     f"{row['method']} | {row['runs']} | {cells} |")
-    return "\n".join(lines)
+                     f"{row['method']} | {row['runs']} | {seed_list(row['seeds'])} | {cells} |")
+    notes = split_notes(summary)
+    return "\n".join(lines + ([""] + [f"Note: {note}" for note in notes] if notes else []))
 
 
 def per_class_table(results: list[dict[str, Any]], label_names: list[str]) -> str:
@@ -115,4 +162,4 @@ def stratum_table(results: list[dict[str, Any]]) -> str:
 
 
 __all__ = ["ENCODER_ORDER", "METHOD_ORDER", "METRIC_TITLES", "REGRESSION_METRICS", "markdown_table", "metric_names",
-           "per_class_table", "stratum_table", "summarise", "with_spread"]
+           "per_class_table", "seed_list", "split_notes", "stratum_table", "summarise", "with_spread"]

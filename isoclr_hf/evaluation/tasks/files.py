@@ -342,8 +342,8 @@ def read_task_file(
         sequence = sequence.strip()
         bad = first_non_nucleotide(sequence)
         if bad is not None:
-            raise ValueError(f"{where(i)}: character {bad[1]!r} at position {bad[0]} is not a nucleotide "
-                             "(allowed: A, C, G, T/U, N and the IUPAC codes R Y S W K M B D H V).")
+            raise ValueError(f"{where(i)}: character {bad[1]!r} at position {bad[0] + 1} (1-based) is not a "
+                             "nucleotide (allowed: A, C, G, T/U, N and the IUPAC codes R Y S W K M B D H V).")
         try:
             labels[i] = [_target(row[name], f"target {name!r}") for name in columns.targets]
             cds_start, cds_end, flags = (parse_cds(row[cds_column], len(sequence)) if cds_column

@@ -63,7 +63,7 @@ class RegressionTask(TaskExamples):
 
 
 def first_non_nucleotide(sequence: str) -> tuple[int, str] | None:
-    """``(position, character)`` of the first character the tokenizer does not accept, or ``None``."""
+    """``(index, character)`` of the first character the tokenizer does not accept (index from 0), or ``None``."""
     bad = _NOT_NUCLEOTIDE.search(sequence)
     return None if bad is None else (bad.start(), bad.group())
 
@@ -83,8 +83,8 @@ def check_sequences(sequences: list[str], path: Path | str, *, first_line: int =
         bad = _NOT_NUCLEOTIDE.search(sequence)
         if bad is not None:
             raise ValueError(
-                f"{path}: line {line}: character {bad.group()!r} at position {bad.start()} is not a nucleotide "
-                "(allowed: A, C, G, T/U, N and the IUPAC codes R Y S W K M B D H V)."
+                f"{path}: line {line}: character {bad.group()!r} at position {bad.start() + 1} (1-based) is not a "
+                "nucleotide (allowed: A, C, G, T/U, N and the IUPAC codes R Y S W K M B D H V)."
             )
 
 

@@ -135,7 +135,7 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
         return dict(self._vocab)
 
     def _tokenize(self, text: str, **kwargs: Any) -> list[str]:
-        return [VOCABULARY[i] for i in read_sequence(text, "sequence 0")]
+        return [VOCABULARY[i] for i in read_sequence(text, "sequence 1")]
 
     def _convert_token_to_id(self, token: str) -> int:
         return check_token(token, "tokens", self._vocab)
@@ -157,7 +157,7 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
         special tokens to add, so ``add_special_tokens`` changes nothing; sequence pairs do not exist.
         """
         self._one_sequence("tokenize", text, pair, add_special_tokens, kwargs)
-        return [VOCABULARY[i] for i in read_sequence(text, "sequence 0")]
+        return [VOCABULARY[i] for i in read_sequence(text, "sequence 1")]
 
     def encode(  # type: ignore[override]
         self,
@@ -333,7 +333,7 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
                 base channels are all 0 reads as N, which is how Orthrus's and mRNABench's saved
                 arrays encode it. The CDS and splice channels count as marked above 0.5 and are
                 taken as given, unless ``exon_ends``/``cds`` are passed for that transcript.
-            names: Transcript ids used in error messages (defaults to the index in the batch); a
+            names: Transcript ids used in error messages (besides the place in the batch, from 1); a
                 list with one per sequence.
             padding: ``True``/``"longest"`` pads to the longest sequence, ``"max_length"`` to
                 ``max_length``, ``False``/``"do_not_pad"`` does not pad.
@@ -415,7 +415,8 @@ class IsoCLRTokenizer(PreTrainedTokenizer):
 
     @staticmethod
     def _label(index: int, names: Sequence[str] | None) -> str:
-        return f"sequence {index} ({names[index]!r})" if names is not None else f"sequence {index}"
+        # Counted from 1, as sequence tools count: the first transcript of a batch is "sequence 1".
+        return f"sequence {index + 1} ({names[index]!r})" if names is not None else f"sequence {index + 1}"
 
     @staticmethod
     def _splice_track(exon_ends: Any, length: int, label: str) -> np.ndarray:

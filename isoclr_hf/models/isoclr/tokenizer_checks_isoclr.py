@@ -6,7 +6,9 @@ imports only numpy, torch (lazily, to read tensors) and the sibling ``track_voca
 
 Every check raises ``TypeError`` for a value of the wrong type and ``ValueError`` for a wrong value, with a
 message that names the transcript (``sequence 3 ('ENST...')``), the encoded example (``Example 3``), the
-position (``token_ids[7]``) or the option, and says what to do.
+position (``token_ids[7]``) or the option, and says what to do. Transcripts, examples and nucleotide positions
+are counted from 1, as sequence tools count them (``sequence 3`` is the third; ``position 5 (1-based)`` the
+fifth nucleotide); a Python subscript (``exon_ends[2]``, ``input_ids[7]``) is an index, counted from 0.
 """
 
 from __future__ import annotations
@@ -186,7 +188,7 @@ def read_sequence(sequence: Any, label: str) -> np.ndarray:
         position = translated.find(INVALID.to_bytes(1, "little"))
     if position >= 0:
         raise ValueError(
-            f"{label}: character {sequence[position]!r} at position {position} is not a "
+            f"{label}: character {sequence[position]!r} at position {position + 1} (1-based) is not a "
             f"nucleotide (allowed: {ALPHABET_HELP})."
         )
     return np.frombuffer(translated, dtype=np.uint8)
@@ -212,8 +214,9 @@ def read_track_array(array: Any, label: str) -> tuple[np.ndarray, np.ndarray | N
         if not inside.all():
             row, channel = (int(k) for k in np.argwhere(~inside)[0])
             raise ValueError(
-                f"{label}: track row {row}, channel {channel} holds {array[row, channel].item()!r}; track "
-                "values must be finite numbers in [0, 1] (no NaN, infinity or negative values)."
+                f"{label}: the track array holds {array[row, channel].item()!r} at [{row}, {channel}] (nucleotide "
+                f"{row + 1}, channel {channel}); track values must be finite numbers in [0, 1] (no NaN, infinity or "
+                "negative values)."
             )
     pattern = (array[:, :4] > 0).astype(np.uint8) @ np.array([1, 2, 4, 8], dtype=np.uint8)
     ids = PATTERN_TO_ID[pattern]
@@ -470,8 +473,9 @@ def unpadded_example(
     An example that is already padded keeps its valid part (``attention_mask``; without one, the ids up
     to the last non-padding id). An absent ``splice_track`` gets one mark at the last valid position and
     an absent ``cds_track`` none: what the tokenizer gives a transcript without exon ends or CDS.
+    ``index`` is the example's place in the batch from 0; messages name it from 1 (``Example 1`` is the first).
     """
-    label = f"Example {index}"
+    label = f"Example {index + 1}"  # counted from 1, as the transcripts are
     if not isinstance(example, Mapping):
         raise TypeError(f"{label}: expected a mapping with input_ids (as the tokenizer returns one transcript), "
                         f"got {describe(example)}.")  # fmt: skip
@@ -508,9 +512,9 @@ def unpadded_example(
         splice[n - 1] = 1
     elif not splice[n - 1]:
         raise ValueError(
-            f"{label}: splice_track has no mark at the last valid position ({n - 1}); the last nucleotide of every "
-            "transcript ends an exon, and the model needs that mark. Encode the transcript with the tokenizer, or "
-            "leave splice_track out to mark only the end."
+            f"{label}: splice_track has no mark at the last valid position (splice_track[{n - 1}]); the last "
+            "nucleotide of every transcript ends an exon, and the model needs that mark. Encode the transcript with "
+            "the tokenizer, or leave splice_track out to mark only the end."
         )
     else:
         splice = splice[:n]
@@ -530,7 +534,7 @@ def other_columns(examples: list[Any], model_input_names: list[str]) -> dict[str
     for index, example in enumerate(examples):
         missing = [key for key in keys if key not in example]
         if missing:
-            raise ValueError(f"Example {index}: no {', '.join(map(str, missing))}, which other examples have; "
+            raise ValueError(f"Example {index + 1}: no {', '.join(map(str, missing))}, which other examples have; "
                              "every example needs the same keys.")  # fmt: skip
     return {key: [example[key] for example in examples] for key in keys}
 

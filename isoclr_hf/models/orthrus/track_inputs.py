@@ -34,12 +34,15 @@ class ModelInputs(NamedTuple):
 
 
 def _first_value(values: torch.Tensor, bad: torch.Tensor, where: torch.Tensor) -> str:
-    """``"v at position j of row i"`` for the first bad element of the first bad row (error messages only)."""
+    """``"v at position j of row i (...)"`` for the first bad element of the first bad row (error messages only).
+
+    The batch is a tensor, so its rows and positions are named as tensor indices, from 0 (``input_ids[i, j]``).
+    """
     row = int(bad.nonzero()[0, 0])
     position = int(where[row].reshape(where.shape[1], -1).any(1).nonzero()[0, 0])
     value = values[row, position]
     shown = value.tolist() if value.dim() else value.item()
-    return f"{shown} at position {position} of row {row}"
+    return f"{shown} at position {position} of row {row} (tensor indices from 0: [{row}, {position}])"
 
 
 def _not_binary(values: torch.Tensor) -> torch.Tensor:

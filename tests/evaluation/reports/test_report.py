@@ -44,7 +44,35 @@ def test_markdown_table_has_one_row_per_encoder_method_and_fraction_with_spread(
     table = markdown_table(_results())
     rows = [line for line in table.splitlines()[2:]]
     assert len(rows) == 6
-    assert "| 0.1 | 20 | 50 | pretrained | linear_probe | 2 | 0.550 ± 0.071 |" in table
+    assert "| 0.1 | 20 | 50 | pretrained | linear_probe | 2 | 0, 1 | 0.550 ± 0.071 |" in table
+    assert "Note:" not in table  # every row on the same split seeds
+
+
+def test_rows_on_different_splits_say_so_in_the_table() -> None:
+    """Fine-tuning on split seed 0 (the task's own split) and probes on seeds 0-4 (issue 26, item 5)."""
+    rows = []
+    for seed in range(5):
+        n_train, n_test = (168, 61) if seed == 0 else (204, 25)
+        for encoder, method in [("pretrained", "linear_probe"), ("kmer_baseline", "ridge")]:
+            rows.append({"encoder": encoder, "method": method, "train_fraction": 1.0, "seed": seed,
+                         "n_train": n_train, "n_test": n_test, "pearson": 0.3, "spearman": 0.3, "mse": 1.0})
+        if seed == 0:
+            rows.append({"encoder": "pretrained", "method": "fine_tune", "train_fraction": 1.0, "seed": 0,
+                         "n_train": n_train, "n_test": n_test, "pearson": 0.4, "spearman": 0.4, "mse": 0.9})
+    table = markdown_table(rows)
+    assert "| 1 | 197 | 32 | pretrained | linear_probe | 5 | 0-4 |" in table
+    assert "| 1 | 168 | 61 | pretrained | fine_tune | 1 | 0 |" in table
+    note = table.splitlines()[-1]
+    assert note.startswith("Note: At training fraction 1 the rows are on different splits: ")
+    assert "pretrained linear_probe, kmer_baseline ridge on split seeds 0-4 (n train 197, n test 32 on average)" in note
+    assert "pretrained fine_tune on split seed 0 (n train 168, n test 61)" in note
+
+
+def test_seed_lists_join_consecutive_seeds() -> None:
+    from isoclr_hf.evaluation.reports.tables import seed_list
+
+    assert [seed_list(s) for s in ([0], [0, 1, 2, 3, 4], [0, 2], [0, 1], [0, 1, 2, 7], [3, 1, 2])] == [
+        "0", "0-4", "0, 2", "0, 1", "0-2, 7", "1-3"]
 
 
 def test_plots_are_written(tmp_path: Path) -> None:

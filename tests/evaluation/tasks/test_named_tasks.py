@@ -121,7 +121,7 @@ def _icodon_dir(tmp_path: Path, rows: list[str]) -> Path:
 def test_icodon_bad_rows_name_the_file_and_line(tmp_path: Path) -> None:
     good = "ENSG1\thuman\thela\tendogenous\t0.5\t1\tATGAAATAA\t1"
     data = _icodon_dir(tmp_path / "a", [good, "ENSG2\thuman\thela\tendogenous\t0.1\t1\tATGXAATAA\t1"])
-    with pytest.raises(ValueError, match=r"icodon_testing\.tsv\.gz: line 3: character 'X' at position 3"):
+    with pytest.raises(ValueError, match=r"icodon_testing\.tsv\.gz: line 3: character 'X' at position 4 \(1-based\)"):
         load_task("icodon_decay", data_dir=data)
     data = _icodon_dir(tmp_path / "b", [good, "ENSG2\thuman\thela\tendogenous\t\t1\tATGAAATAA\t1"])
     with pytest.raises(ValueError, match=r"icodon_testing\.tsv\.gz: 1 missing .*decay_rate.* line\(s\) 3"):

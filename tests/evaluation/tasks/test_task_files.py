@@ -174,7 +174,7 @@ def test_bad_sequence_letters_name_the_row_and_position(tmp_path: Path) -> None:
     table = _table()
     table.loc[2, "seq"] = "ACGUXACG"
     path = _write(table, tmp_path / "t.tsv.gz")
-    with pytest.raises(ValueError, match=r"t\.tsv\.gz: row 3 \(line 4\): character 'X' at position 4"):
+    with pytest.raises(ValueError, match=r"t\.tsv\.gz: row 3 \(line 4\): character 'X' at position 5 \(1-based\)"):
         load_task(path, columns=COLUMNS)
 
 

@@ -100,7 +100,7 @@ def test_unknown_characters_are_reported_with_line_and_position(tmp_path: Path) 
     folder.mkdir(parents=True)
     with gzip.open(folder / "jurkat.tsv.gz", "wt") as handle:
         handle.write("ACGTACGTAC\t0.1\nACGTAXGTAC\t0.2\n")
-    with pytest.raises(ValueError, match=r"line 2: character 'X' at position 5"):
+    with pytest.raises(ValueError, match=r"line 2: character 'X' at position 6 \(1-based\)"):
         load_task("siegel_3utr_jurkat", data_dir=tmp_path)
 
 

@@ -75,7 +75,7 @@ def test_annotations_change_the_embedding(folders: dict[str, Path]) -> None:
 
 def test_bad_inputs_are_named() -> None:
     predict = IsoCLRPropertyPipeline(model=tiny_head(), tokenizer=IsoCLRTokenizer())
-    with pytest.raises(ValueError, match="character 'X' at position 3"):
+    with pytest.raises(ValueError, match="character 'X' at position 4 \\(1-based\\)"):
         predict("ACGXT")
     with pytest.raises(ValueError, match="needs a 'sequence'"):
         transcript_from_input({"seq": "ACGT"})

@@ -402,8 +402,13 @@ def oracle(tokenizer: IsoCLRTokenizer, kwargs: dict[str, Any]) -> Expected:
     allow_incomplete = tokenizer.allow_incomplete_cds if allow is None else bool(allow)
     rows = []
     for i, item in enumerate(items):
-        label = f"sequence {i}" + ("" if names is None else f" ({names[i]!r})")
+        # Transcripts and nucleotide positions are named from 1, as sequence tools count them.
+        label = f"sequence {i + 1}" + ("" if names is None else f" ({names[i]!r})")
         ok = sequence_ok(item) if tracks is None else array_ok(item)
+        if tracks is None and isinstance(item, str) and item and not ok:
+            first = next(k for k, c in enumerate(item) if c not in LETTERS)
+            return Expected("transcript", [f"character {item[first]!r} at position {first + 1} (1-based)"],
+                            label=label)
         length = len(item) if tracks is None and ok else (np.asarray(item).shape[0] if ok else 0)
         ok = ok and exon_ends_ok(exon_ends[i], length) and cds_ok(cds[i], length, allow_incomplete)
         ok = ok and (length <= limit or truncate)
@@ -495,6 +500,7 @@ def test_tokenizer_raises_clear_errors_or_keeps_the_track_invariants(
         assert expected.kind != "ok", f"a valid call was refused: {message}"
         if expected.kind == "transcript":
             assert message.startswith(expected.label + ": "), (message, expected.label)
+            assert not expected.words or any(word in message for word in expected.words), (message, expected.words)
         else:
             assert not message.startswith("sequence "), message
             assert any(word in message for word in expected.words), (message, expected.words)

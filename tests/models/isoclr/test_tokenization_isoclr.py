@@ -92,9 +92,9 @@ def test_pad_merges_encoded_examples(tokenizer: IsoCLRTokenizer) -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"sequences": ["ACGT", "ACXT"]}, r"sequence 1 \('tx2'\): character 'X' at position 2"),
-        ({"sequences": ["ACGT", "AC\u00e9T"]}, r"character '\u00e9' at position 2"),
-        ({"sequences": ["ACGT", ""]}, r"sequence 1 \('tx2'\): empty sequence"),
+        ({"sequences": ["ACGT", "ACXT"]}, r"sequence 2 \('tx2'\): character 'X' at position 3 \(1-based\)"),
+        ({"sequences": ["ACGT", "AC\u00e9T"]}, r"character '\u00e9' at position 3 \(1-based\)"),
+        ({"sequences": ["ACGT", ""]}, r"sequence 2 \('tx2'\): empty sequence"),
         ({"sequences": ["ACGTAC"], "exon_ends": [[4, 3, 6]]}, "strictly increasing"),
         ({"sequences": ["ACGTAC"], "exon_ends": [[3, 5]]}, "last exon end is 5 but the sequence has 6"),
         ({"sequences": ["ACGTAC"], "cds": [(3, 9)]}, r"CDS \(3, 9\) is out of bounds"),
@@ -122,7 +122,7 @@ def test_save_and_load(tokenizer: IsoCLRTokenizer, tmp_path) -> None:
 
 
 # --- regression tests for the inputs of the fuzzing report (bug report item 4) ------------------
-NAMED = r"sequence 0 \('tx1'\): "
+NAMED = r"sequence 1 \('tx1'\): "
 
 
 @pytest.mark.parametrize(
@@ -210,15 +210,15 @@ def test_bad_options_name_the_argument(
 
 
 def test_non_string_sequence_in_a_batch_is_a_type_error(tokenizer: IsoCLRTokenizer) -> None:
-    with pytest.raises(TypeError, match=r"sequence 1 \('tx2'\): expected a sequence string, got NoneType None"):
+    with pytest.raises(TypeError, match=r"sequence 2 \('tx2'\): expected a sequence string, got NoneType None"):
         tokenizer(["ACGT", None], names=["tx1", "tx2"])
 
 
 def test_batch_arguments_need_one_entry_per_sequence(tokenizer: IsoCLRTokenizer) -> None:
     # A pair for a batch of two reads as two entries, each of which is not a pair.
-    with pytest.raises(TypeError, match=r"sequence 0 \('a'\): cds must be a \(start, end\) pair.*got int 0"):
+    with pytest.raises(TypeError, match=r"sequence 1 \('a'\): cds must be a \(start, end\) pair.*got int 0"):
         tokenizer(["ACGT", "ACG"], cds=(0, 3), names=["a", "b"])
-    with pytest.raises(TypeError, match=r"sequence 1 \('b'\): exon_ends must be a list.*got int 3"):
+    with pytest.raises(TypeError, match=r"sequence 2 \('b'\): exon_ends must be a list.*got int 3"):
         tokenizer(["ACGT", "ACG"], exon_ends=[[4], 3], names=["a", "b"])
 
 
@@ -240,10 +240,13 @@ def test_numpy_integers_are_accepted(tokenizer: IsoCLRTokenizer) -> None:
 @pytest.mark.parametrize(
     ("array", "error", "message"),
     [
-        (np.array([[1, np.nan, 0, 0, np.nan, np.nan]]), ValueError, "track row 0, channel 1 holds nan"),
-        (np.array([[1, 0, 0, 0, 0, 1], [0, np.inf, 0, 0, 0, 1]]), ValueError, "track row 1, channel 1 holds inf"),
-        (np.array([[1, 0, 0, 0, -1, 1]]), ValueError, "track row 0, channel 4 holds -1"),
-        (np.array([[1, 0, 0, 0, 0, 2.5]]), ValueError, "track row 0, channel 5 holds 2.5"),
+        # Array subscripts from 0, the nucleotide counted from 1.
+        (np.array([[1, np.nan, 0, 0, np.nan, np.nan]]), ValueError,
+         r"holds nan at \[0, 1\] \(nucleotide 1, channel 1\)"),
+        (np.array([[1, 0, 0, 0, 0, 1], [0, np.inf, 0, 0, 0, 1]]), ValueError,
+         r"holds inf at \[1, 1\] \(nucleotide 2, channel 1\)"),
+        (np.array([[1, 0, 0, 0, -1, 1]]), ValueError, r"holds -1 at \[0, 4\] \(nucleotide 1, channel 4\)"),
+        (np.array([[1, 0, 0, 0, 0, 2.5]]), ValueError, r"holds 2.5 at \[0, 5\] \(nucleotide 1, channel 5\)"),
         (np.array([[1, 0, 0, 0, 0, 1]], dtype=complex), TypeError, "dtype complex128"),
         (np.array([[1, 0, 0, 0, 0, 1]], dtype=object), TypeError, "dtype object"),
         (np.array([["1", "0", "0", "0", "0", "1"]]), TypeError, "dtype <U1"),
@@ -256,7 +259,7 @@ def test_bad_track_arrays_name_the_transcript(
 ) -> None:
     good = np.zeros((3, 6), dtype=np.float32)
     good[:, 0] = 1
-    with pytest.raises(error, match=r"sequence 1 \('tx2'\): .*" + message):
+    with pytest.raises(error, match=r"sequence 2 \('tx2'\): .*" + message):
         tokenizer(tracks=[good, array], names=["tx1", "tx2"])
 
 
@@ -305,15 +308,15 @@ def test_tracks_as_an_object_array_batch(tokenizer: IsoCLRTokenizer) -> None:
     ("examples", "error", "message"),
     [
         ([], ValueError, "pad\\(\\) got no examples"),
-        ([{"input_ids": [1, 2]}, {"attention_mask": [1]}], ValueError, "Example 1: expected a mapping with input_ids"),
-        ([{"input_ids": [1, 16]}], ValueError, r"Example 0: input_ids\[1\] = 16 is not a token id; .* 0 to 15"),
-        ([{"input_ids": [1, -1]}], ValueError, r"Example 0: input_ids\[1\] = -1 is not a token id"),
-        ([{"input_ids": [1.5, 2]}], TypeError, r"Example 0: input_ids\[0\] = 1.5 is not a token id \(float\)"),
-        ([{"input_ids": [1, 2], "cds_track": [1]}], ValueError, "Example 0: cds_track has 1 entries for 2 input_ids"),
+        ([{"input_ids": [1, 2]}, {"attention_mask": [1]}], ValueError, "Example 2: expected a mapping with input_ids"),
+        ([{"input_ids": [1, 16]}], ValueError, r"Example 1: input_ids\[1\] = 16 is not a token id; .* 0 to 15"),
+        ([{"input_ids": [1, -1]}], ValueError, r"Example 1: input_ids\[1\] = -1 is not a token id"),
+        ([{"input_ids": [1.5, 2]}], TypeError, r"Example 1: input_ids\[0\] = 1.5 is not a token id \(float\)"),
+        ([{"input_ids": [1, 2], "cds_track": [1]}], ValueError, "Example 1: cds_track has 1 entries for 2 input_ids"),
         ([{"input_ids": [1, 2], "splice_track": [0, 2]}], ValueError,
-         r"Example 0: splice_track\[1\] = 2; splice_track must hold only 0 and 1"),
+         r"Example 1: splice_track\[1\] = 2; splice_track must hold only 0 and 1"),
         ([{"input_ids": [0, 2], "attention_mask": [0, 1]}], ValueError,
-         "Example 0: attention_mask must be 1s followed by 0s"),
+         "Example 1: attention_mask must be 1s followed by 0s"),
     ],
 )  # fmt: skip
 def test_pad_names_the_example_and_the_problem(
@@ -324,7 +327,7 @@ def test_pad_names_the_example_and_the_problem(
 
 
 def test_pad_refuses_an_example_longer_than_max_length(tokenizer: IsoCLRTokenizer) -> None:
-    with pytest.raises(ValueError, match="Example 0: length 3 is over the maximum of 2 nucleotides; pass truncation"):
+    with pytest.raises(ValueError, match="Example 1: length 3 is over the maximum of 2 nucleotides; pass truncation"):
         tokenizer.pad([tokenizer("ACG")], padding="max_length", max_length=2)
 
 

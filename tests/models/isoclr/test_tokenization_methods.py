@@ -130,15 +130,15 @@ def test_encode_returns_one_flat_list_of_ids(tokenizer: IsoCLRTokenizer) -> None
 @pytest.mark.parametrize(
     ("method", "args", "kwargs", "error", "message"),
     [
-        ("encode", ("",), {}, ValueError, "sequence 0: empty sequence"),
-        ("encode", ("ACXT",), {}, ValueError, "sequence 0: character 'X' at position 2 is not a nucleotide"),
+        ("encode", ("",), {}, ValueError, "sequence 1: empty sequence"),
+        ("encode", ("ACXT",), {}, ValueError, r"sequence 1: character 'X' at position 3 \(1-based\) is not"),
         ("encode", (["ACGT"],), {}, TypeError, r"encode\(\) takes one sequence string; got list.*tokenizer\(seq"),
         ("encode", ("ACGT", "AC"), {}, TypeError, "there are no sequence pairs"),
-        ("encode", ("A" * 13000,), {}, ValueError, "sequence 0: length 13000 is over the maximum of 12288"),
+        ("encode", ("A" * 13000,), {}, ValueError, "sequence 1: length 13000 is over the maximum of 12288"),
         ("encode", ("ACGT",), {"stride": 2}, TypeError, r"encode\(\) got unexpected arguments: stride"),
         ("encode", ("ACGT",), {"max_length": 2.5}, TypeError, "`max_length` must be a positive integer"),
-        ("tokenize", ("",), {}, ValueError, "sequence 0: empty sequence"),  # was []
-        ("tokenize", ("AC GT",), {}, ValueError, "character ' ' at position 2"),
+        ("tokenize", ("",), {}, ValueError, "sequence 1: empty sequence"),  # was []
+        ("tokenize", ("AC GT",), {}, ValueError, "character ' ' at position 3 \\(1-based\\)"),
         ("tokenize", (None,), {}, TypeError, r"tokenize\(\) takes one sequence string; got NoneType"),
         ("tokenize", ("ACGT",), {"split_special_tokens": True}, TypeError, "unexpected arguments: split_special"),
         ("tokenize", ("ACGT",), {"add_special_tokens": "no"}, TypeError, "`add_special_tokens` must be True or"),
@@ -174,7 +174,7 @@ def test_track_tensors_read_like_arrays(tokenizer: IsoCLRTokenizer) -> None:
     assert tokenizer(tracks=exact.to(torch.bfloat16))["input_ids"] == [1, 2, 3, 4]
     with pytest.raises(ValueError, match=r"`tracks` is a 3-D array of shape \(2, 4, 6\)"):
         tokenizer(tracks=torch.zeros(2, 4, 6))
-    with pytest.raises(ValueError, match=r"sequence 0: track row 0, channel 0 holds nan"):
+    with pytest.raises(ValueError, match=r"sequence 1: the track array holds nan at \[0, 0\] \(nucleotide 1,"):
         tokenizer(tracks=[torch.full((2, 6), float("nan"), requires_grad=True)])
 
 
@@ -215,7 +215,7 @@ def test_pad_fills_absent_tracks_as_the_tokenizer_does(tokenizer: IsoCLRTokenize
     [
         (5, {}, TypeError, r"pad\(\) takes encoded examples.*got int 5"),
         ("ACGT", {}, TypeError, r"pad\(\) takes encoded examples.*got str 'ACGT'"),
-        ([{"input_ids": [1]}, "ACG"], {}, TypeError, "Example 1: expected a mapping with input_ids.*got str 'ACG'"),
+        ([{"input_ids": [1]}, "ACG"], {}, TypeError, "Example 2: expected a mapping with input_ids.*got str 'ACG'"),
         ({"attention_mask": [[1]]}, {}, ValueError, r"got a mapping without input_ids \(keys: \['attention_mask'\]\)"),
         ({"input_ids": [[1, 2], [3]], "splice_track": [[0, 1]]}, {}, ValueError,
          "column `splice_track` has 1 entries for 2 examples"),
@@ -229,26 +229,26 @@ def test_pad_fills_absent_tracks_as_the_tokenizer_does(tokenizer: IsoCLRTokenize
         ([{"input_ids": [1, 2]}], {"truncation": "yes"}, TypeError, "`truncation` must be True or False"),
         ([{"input_ids": [1, 2]}], {"foo": 1}, TypeError, "unexpected keyword argument 'foo'"),
         ([{"input_ids": [1, 2], "splice_track": [1, 0]}], {}, ValueError,
-         r"Example 0: splice_track has no mark at the last valid position \(1\)"),
+         r"Example 1: splice_track has no mark at the last valid position \(splice_track\[1\]\)"),
         ([{"input_ids": [1, 2], "splice_track": [0, 1]}, {"input_ids": []}], {}, ValueError,
-         "Example 1: input_ids is empty"),
+         "Example 2: input_ids is empty"),
         ([{"input_ids": [1, 2], "attention_mask": [0, 0]}], {}, ValueError,
-         "Example 0: attention_mask is all 0: no valid position"),
-        ([{"input_ids": [0, 0]}], {}, ValueError, r"Example 0: input_ids are all padding \(id 0\): no valid position"),
+         "Example 1: attention_mask is all 0: no valid position"),
+        ([{"input_ids": [0, 0]}], {}, ValueError, r"Example 1: input_ids are all padding \(id 0\): no valid position"),
         ([{"input_ids": [1, 0, 2], "attention_mask": [1, 1, 1]}], {}, ValueError,
-         r"Example 0: input_ids\[1\] is the padding id 0 where attention_mask is 1"),
-        ([{"input_ids": [1, 0, 2]}], {}, ValueError, r"Example 0: input_ids\[1\] is the padding id 0 before the last"),
-        ([{"input_ids": [[1, 2], [3, 4]]}], {}, TypeError, "Example 0: input_ids is nested"),
-        ([{"input_ids": [1, [2]]}], {}, TypeError, "Example 0: input_ids is nested"),
-        ([{"input_ids": np.ones((2, 2), dtype=int)}], {}, TypeError, r"Example 0: input_ids has shape \(2, 2\)"),
-        ([{"input_ids": [1.0, 2.0]}], {}, TypeError, r"Example 0: input_ids\[0\] = 1.0 is not a token id \(float\)"),
-        ([{"input_ids": torch.tensor([1.0, 2.0])}], {}, TypeError, "Example 0: input_ids has dtype float32"),
-        ([{"input_ids": [1, None]}], {}, TypeError, r"Example 0: input_ids\[1\] = None is not a token id"),
-        ([{"input_ids": [1, 2**70]}], {}, ValueError, r"Example 0: input_ids\[1\] = 1180591620717411303424 is out"),
+         r"Example 1: input_ids\[1\] is the padding id 0 where attention_mask is 1"),
+        ([{"input_ids": [1, 0, 2]}], {}, ValueError, r"Example 1: input_ids\[1\] is the padding id 0 before the last"),
+        ([{"input_ids": [[1, 2], [3, 4]]}], {}, TypeError, "Example 1: input_ids is nested"),
+        ([{"input_ids": [1, [2]]}], {}, TypeError, "Example 1: input_ids is nested"),
+        ([{"input_ids": np.ones((2, 2), dtype=int)}], {}, TypeError, r"Example 1: input_ids has shape \(2, 2\)"),
+        ([{"input_ids": [1.0, 2.0]}], {}, TypeError, r"Example 1: input_ids\[0\] = 1.0 is not a token id \(float\)"),
+        ([{"input_ids": torch.tensor([1.0, 2.0])}], {}, TypeError, "Example 1: input_ids has dtype float32"),
+        ([{"input_ids": [1, None]}], {}, TypeError, r"Example 1: input_ids\[1\] = None is not a token id"),
+        ([{"input_ids": [1, 2**70]}], {}, ValueError, r"Example 1: input_ids\[1\] = 1180591620717411303424 is out"),
         ([{"input_ids": [1, 2], "attention_mask": [1.0, 1.0]}], {}, TypeError,
-         r"Example 0: attention_mask\[0\] = 1.0 is float; attention_mask holds integers 0 or 1"),
-        ([{"input_ids": [1] * 13000}], {}, ValueError, "Example 0: length 13000 is over the maximum of 12288"),
-        ([{"input_ids": [1] * 10}], {"max_length": 8}, ValueError, "Example 0: length 10 is over the maximum of 8"),
+         r"Example 1: attention_mask\[0\] = 1.0 is float; attention_mask holds integers 0 or 1"),
+        ([{"input_ids": [1] * 13000}], {}, ValueError, "Example 1: length 13000 is over the maximum of 12288"),
+        ([{"input_ids": [1] * 10}], {"max_length": 8}, ValueError, "Example 1: length 10 is over the maximum of 8"),
     ],
 )  # fmt: skip
 def test_pad_refuses_bad_examples_and_options(
@@ -287,7 +287,7 @@ def test_pad_carries_labels_through_a_data_collator(tokenizer: IsoCLRTokenizer) 
     assert batch["labels"].tolist() == [0.0, 1.0, 2.0]
     expected = tokenizer(SEQUENCES, pad_to_multiple_of=8, return_tensors="pt")
     assert_same_batch(batch, expected)
-    with pytest.raises(ValueError, match="Example 1: no labels, which other examples have"):
+    with pytest.raises(ValueError, match="Example 2: no labels, which other examples have"):
         tokenizer.pad([features[0], tokenizer("AC")])
     with pytest.raises(ValueError, match="column `tags` cannot be stacked"):
         tokenizer.pad([{**tokenizer("AC"), "tags": [1]}, {**tokenizer("A"), "tags": [1, 2]}], return_tensors="np")

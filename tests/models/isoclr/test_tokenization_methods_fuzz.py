@@ -3,8 +3,8 @@
 decode, batch_decode, convert_ids_to_tokens, convert_tokens_to_ids, encode, tokenize, pad and
 ``__call__`` with track tensors. As for ``__call__`` (test_tokenization_fuzz.py), an oracle written
 from the documented conventions decides from the arguments alone whether a call is valid and, when
-it is not, what the message must name (the position ``token_ids[2][5]``, the token, ``sequence 0``,
-``Example 3`` or the option). The method must then:
+it is not, what the message must name (the position ``token_ids[2][5]``, the token, ``sequence 1``,
+``Example 3`` (transcripts, examples and nucleotide positions counted from 1) or the option). The method must then:
 
 - raise only ``ValueError``/``TypeError`` (the type the oracle expects where it is fixed), and only
   on invalid calls, naming the culprit;
@@ -299,15 +299,19 @@ def sequence_calls(draw: st.DrawFn) -> Case:
     words = option_problems(kwargs, ["padding", "max_length", "pad_to_multiple_of"])
     if words:
         return fail(case, (ValueError, TypeError), *words)
-    if not text or any(c not in LETTERS for c in text):
-        return fail(case, ValueError, prefix="sequence 0: ")
+    if not text:
+        return fail(case, ValueError, "empty sequence", prefix="sequence 1: ")
+    if any(c not in LETTERS for c in text):  # named by its place counted from 1, as sequence tools count
+        first = next(k for k, c in enumerate(text) if c not in LETTERS)
+        return fail(case, ValueError, f"character {text[first]!r} at position {first + 1} (1-based)",
+                    prefix="sequence 1: ")
     ids = [TOKEN_IDS[c.upper()] for c in text]
     if method == "tokenize":
         return ok(case, [VOCABULARY[i] for i in ids])
     limit = kwargs.get("max_length") or tokenizer.model_max_length
     if len(ids) > limit:
         if kwargs.get("truncation") in (None, False):
-            return fail(case, ValueError, prefix="sequence 0: ")
+            return fail(case, ValueError, prefix="sequence 1: ")
         ids = ids[:limit]
     width = limit if kwargs.get("padding") == "max_length" else len(ids)
     if kwargs.get("pad_to_multiple_of"):
@@ -532,7 +536,7 @@ def pad_oracle(case: Case, tokenizer: IsoCLRTokenizer, references: list[dict[str
     for i, (reference, example) in enumerate(zip(references, examples)):
         n = len(reference["input_ids"])
         if i == bad_index or (n > limit and not truncation):
-            return fail(case, (ValueError, TypeError), prefix=f"Example {i}: ")
+            return fail(case, (ValueError, TypeError), prefix=f"Example {i + 1}: ")  # counted from 1
         row = {"input_ids": reference["input_ids"], "attention_mask": [1] * n}
         row["cds_track"] = reference["cds_track"] if "cds_track" in example else [0] * n
         row["splice_track"] = reference["splice_track"] if "splice_track" in example else [0] * (n - 1) + [1]
