@@ -25,6 +25,7 @@ import importlib.util
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -186,8 +187,13 @@ def _quiet_environment() -> Iterator[None]:
 
             transformers_logging.set_verbosity(transformers_logging._get_default_logging_level())
             if saved["HF_HUB_DISABLE_PROGRESS_BARS"] is None:
-                transformers_logging.enable_progress_bar()
-                hub_utils.enable_progress_bars()
+                # huggingface_hub read the variable when it was imported (set then) and warns that it cannot
+                # enable the bars against it (transformers' enable_progress_bar calls it too): nothing to tell
+                # a user at the end of a command.
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="Cannot enable progress bars", category=UserWarning)
+                    transformers_logging.enable_progress_bar()
+                    hub_utils.enable_progress_bars()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
