@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from pretraining_pilots import embed  # sibling benchmark script: bf16 embedding of records with a saved encoder
 from scipy import stats
 from sklearn.model_selection import GroupKFold
 
@@ -49,8 +50,6 @@ from isoclr_hf.evaluation.overlap import seen_in_pretraining
 from isoclr_hf.evaluation.probes.features import sequence_features
 from isoclr_hf.evaluation.probes.ridge import fit_ridge_probe
 from isoclr_hf.evaluation.tasks.registry import load_task
-from isoclr_hf.inference import embed_records
-from isoclr_hf.loading import load_encoder, load_tokenizer
 from isoclr_hf.machine import cpu_description
 from isoclr_hf.models.isoclr import IsoCLRConfig, IsoCLRModel, IsoCLRTokenizer
 
@@ -85,14 +84,6 @@ def pretrain(name: str, overrides: dict[str, object], args: argparse.Namespace, 
     summary = json.loads((out / "summary.json").read_text())
     summary["wall_seconds"] = round(time.perf_counter() - started, 1)
     return out / "final", summary
-
-
-def embed(folder: Path, records: list) -> np.ndarray:
-    torch.set_num_threads(os.cpu_count() or 1)
-    model, tokenizer = load_encoder(folder), load_tokenizer(folder)
-    with torch.inference_mode():
-        return embed_records(model, tokenizer, records, dtype=torch.bfloat16, truncation=True, progress=False,
-                             max_nucleotides_per_batch=200_000)
 
 
 def fold_scores(features: np.ndarray, labels: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]) -> list[float]:
@@ -198,7 +189,7 @@ def main() -> None:
         result = {}
         for name, entry in validation.items():
             features = (entry["features"] if isinstance(folder_or_features, str)
-                        else embed(folder_or_features, entry["records"]))
+                        else embed(folder_or_features, entry["records"], os.cpu_count() or 1))
             result[name] = fold_scores(features, entry["labels"], entry["folds"])
         return result
 

@@ -21,20 +21,18 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from isoclr_hf.evaluation.reports.statistics import STANDARD_ENCODERS as ENCODERS
+from isoclr_hf.evaluation.reports.statistics import contender_names, pretraining_free_results
+
 MAIN_METRIC = {"regression": "pearson", "multi_label_classification": "auroc_macro"}
-ENCODERS = ("pretrained", "random_init", "kmer_baseline")
 
 
 def _free_view(report: dict[str, Any]) -> dict[str, Any]:
     """The report with every row and comparison restricted to its pretraining-free test examples."""
-    rows = [{**row, **row["pretraining_free"]} for row in report["results"] if row.get("pretraining_free")]
+    rows = pretraining_free_results(report["results"])
     if not rows:
         raise ValueError(f"{report['task']}: no pretraining-free results (run isoclr evaluate --pretraining-corpus)")
     return {**report, "results": rows, "comparisons": report.get("comparisons_pretraining_free", [])}
-
-
-def _contenders(report: dict[str, Any]) -> list[str]:
-    return list(dict.fromkeys(r["encoder"] for r in report["results"] if r["encoder"] not in ENCODERS))
 
 
 def _mean(rows: list[dict[str, Any]], encoder: str, fraction: float, metric: str) -> float:
@@ -57,7 +55,7 @@ def table(reports: list[dict[str, Any]], *, pretraining_free: bool = False) -> s
     """The Markdown table of ``reports`` (see the module docstring)."""
     if pretraining_free:
         reports = [_free_view(report) for report in reports]
-    contenders = list(dict.fromkeys(name for report in reports for name in _contenders(report)))
+    contenders = list(dict.fromkeys(name for report in reports for name in contender_names(report["results"])))
     lines = ["| task | metric | examples | n train (smallest / largest fraction), n test | fraction: pretrained / "
              "random-init / k-mer" + "".join(f" / {name}" for name in contenders) + " | pretrained - random-init | "
              "pretrained - k-mer |" + "".join(f" pretrained - {name} |" for name in contenders),

@@ -43,6 +43,7 @@ from .fine_tuning.settings import FineTuneSettings
 from .low_data import DEFAULT_FRACTIONS, DEFAULT_MIN_TRAIN, DEFAULT_SEEDS, training_subsets
 from .probes.features import sequence_features
 from .probes.runs import Task, run_probe
+from .reports.statistics import STANDARD_ENCODERS
 from .tasks.splits import evaluation_splits
 
 
@@ -124,7 +125,7 @@ class ComparisonOutcome:
     pretraining_free: np.ndarray | None = None
 
 
-RESERVED_ENCODERS = ("pretrained", "random_init", "kmer_baseline")
+RESERVED_ENCODERS = STANDARD_ENCODERS  # the names a contender may not take
 
 
 def check_contenders(contenders: dict[str, Path]) -> None:
@@ -198,15 +199,13 @@ def run_comparison(
     start = time.perf_counter()
     features = {"kmer_baseline": sequence_features(task.records)}
     embeddings: dict[str, np.ndarray] = {}
-    for name, encoder in encoders.items():
-        embeddings[name] = cached_embeddings(encoder, tokenizer, task.records, model_path=model_path, role=name,
+    # (encoder, its tokenizer, the folder its weights come from, its cache role) per name
+    embedded = {name: (encoder, tokenizer, model_path, name) for name, encoder in encoders.items()}
+    embedded.update({name: (encoder, own_tokenizer, path, "pretrained")
+                     for name, (encoder, own_tokenizer, path) in contenders.items()})
+    for name, (encoder, encoder_tokenizer, path, role) in embedded.items():
+        embeddings[name] = cached_embeddings(encoder, encoder_tokenizer, task.records, model_path=path, role=role,
                                              task_name=task.name, init_seed=settings.init_seed,
-                                             cache_dir=settings.cache_dir, batch_size=settings.batch_size,
-                                             progress=progress, announce=announce)
-        features[name] = embeddings[name]
-    for name, (encoder, contender_tokenizer, path) in contenders.items():
-        embeddings[name] = cached_embeddings(encoder, contender_tokenizer, task.records, model_path=path,
-                                             role="pretrained", task_name=task.name, init_seed=settings.init_seed,
                                              cache_dir=settings.cache_dir, batch_size=settings.batch_size,
                                              progress=progress, announce=announce)
         features[name] = embeddings[name]

@@ -54,13 +54,19 @@ def kmer_index(sequences: Iterable[str]) -> np.ndarray:
     return np.unique(packed[clean])
 
 
-def ends_found(index: np.ndarray, sequences: Sequence[str]) -> np.ndarray:
-    """Whether the first and the last ``K``-mer of each sequence are in ``index`` (False if shorter or N there)."""
+def end_keys(sequences: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The packed first and last ``K``-mer of each sequence, interleaved, and whether each is all ACGT
+    (not for a sequence shorter than ``K``). Shapes: (2 * len(sequences),) each."""
     ends = [(s[:K], s[-K:]) if len(s) >= K else ("N" * K, "N" * K) for s in sequences]
     packed, clean = _windows(_codes(end for pair in ends for end in pair))
     # Window i starts at i; the ends are K + 1 apart (K bases + a separator).
     step = K + 1
-    keys, ok = packed[::step][: 2 * len(ends)], clean[::step][: 2 * len(ends)]
+    return packed[::step][: 2 * len(ends)], clean[::step][: 2 * len(ends)]
+
+
+def ends_found(index: np.ndarray, sequences: Sequence[str]) -> np.ndarray:
+    """Whether the first and the last ``K``-mer of each sequence are in ``index`` (False if shorter or N there)."""
+    keys, ok = end_keys(sequences)
     position = np.clip(np.searchsorted(index, keys), 0, max(len(index) - 1, 0))
     present = ok & (len(index) > 0) & (index[position] == keys if len(index) else False)
     return present.reshape(-1, 2).all(axis=1)
@@ -85,10 +91,7 @@ def ends_in_corpus(corpus: Sequence[str], queries: Sequence[str], chunk_nucleoti
     minutes for :func:`kmer_index` of the same corpus). Shape: (len(queries),)."""
     if not queries:
         return np.zeros(0, dtype=bool)
-    ends = [(q[:K], q[-K:]) if len(q) >= K else ("N" * K, "N" * K) for q in queries]
-    packed, clean = _windows(_codes(end for pair in ends for end in pair))
-    step = K + 1
-    keys, ok = packed[::step][: 2 * len(ends)], clean[::step][: 2 * len(ends)]
+    keys, ok = end_keys(queries)
     distinct = np.unique(keys[ok])
     hit = np.zeros(len(distinct), dtype=bool)
     batch: list[str] = []

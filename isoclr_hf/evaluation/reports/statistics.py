@@ -240,6 +240,7 @@ __all__ = [
     "COMPARISONS",
     "DEFAULT_METRICS",
     "HIGHER_IS_BETTER",
+    "STANDARD_ENCODERS",
     "comparisons_for",
     "comparisons_markdown",
     "contender_names",
