@@ -164,3 +164,12 @@ def test_misplaced_or_missing_options_are_explained(argv, message, capsys, tmp_p
         code = exit_.code
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fraction", ["-0.1", "1", "1.5"])
+def test_a_hold_out_fraction_outside_0_1_is_refused_before_reading(tmp_path, monkeypatch, fraction):
+    monkeypatch.setattr(command, "read_source", lambda *a, **k: pytest.fail("input read before the check"))
+    with pytest.raises(ValueError, match=rf"--hold-out-genes must be a fraction in \[0, 1\), got {float(fraction)}"):
+        build_corpus_command(_gtf_argv(MAPT / "MAPT.Mouse.genedb.gtf", tmp_path / "corpus",
+                                       "--hold-out-genes", fraction))
+    assert not (tmp_path / "corpus").exists()
